@@ -1,0 +1,2 @@
+//! `bencher`, the command-line client.
+fn main() {}

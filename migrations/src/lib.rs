@@ -1,0 +1,1 @@
+//! The database schema as sea-orm migrations, one file per change.

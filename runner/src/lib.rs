@@ -1,0 +1,1 @@
+//! The runner daemon: takes dispatched jobs and runs them in an OCI runtime.

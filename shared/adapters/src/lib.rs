@@ -1,0 +1,1 @@
+//! Harness output parsers to Bencher Metric Format (BMF). Pure, no I/O.

@@ -1,0 +1,1 @@
+//! sea-orm entities and queries: the only crate that touches entity types.

@@ -1,0 +1,1 @@
+//! Service plumbing shared by every bencherd service and the runner.

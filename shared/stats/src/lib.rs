@@ -1,0 +1,1 @@
+//! Threshold tests and boundaries computed from metric history. Pure, no I/O.

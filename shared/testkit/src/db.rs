@@ -1,0 +1,1 @@
+//! Fresh SQLite and PostgreSQL databases for tests.

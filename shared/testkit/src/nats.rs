@@ -1,0 +1,1 @@
+//! A real `nats-server` child process per test.

@@ -1,0 +1,48 @@
+//! Validation errors for values that cross a process boundary.
+
+/// Why a value was refused at the edge. Messages are meant for the user who sent the value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValidationError {
+    /// Not a UUID.
+    #[error("invalid {what} id {value:?}: expected a UUID")]
+    Uuid {
+        /// Which kind of id.
+        what: &'static str,
+        /// The offending text (truncated).
+        value: String,
+    },
+    /// Not a slug.
+    #[error(
+        "invalid slug {value:?}: use 1 to {max} lowercase letters, digits and single hyphens, not starting or ending with a hyphen"
+    )]
+    Slug {
+        /// The offending text (truncated).
+        value: String,
+        /// The maximum length.
+        max: usize,
+    },
+    /// A NATS subject prefix with characters that would change the subject's meaning.
+    #[error("invalid subject prefix {value:?}: use letters, digits, '-' and '_' only")]
+    SubjectPrefix {
+        /// The offending text (truncated).
+        value: String,
+    },
+    /// A value outside what is allowed, with the rule it broke.
+    #[error("invalid {what}: {reason}")]
+    Invalid {
+        /// Which field or kind of value.
+        what: &'static str,
+        /// The rule it broke, for the user.
+        reason: String,
+    },
+}
+
+/// Echo at most 64 characters of a bad value back to the user: enough to recognize it, too
+/// little to turn an error message into an amplifier for hostile input.
+pub(crate) fn truncate_for_message(s: &str) -> String {
+    const MAX: usize = 64;
+    match s.char_indices().nth(MAX) {
+        Some((end, _)) => format!("{}…", &s[..end]),
+        None => s.to_owned(),
+    }
+}
