@@ -27,6 +27,24 @@ pub enum ValidationError {
         /// The offending text (truncated).
         value: String,
     },
+    /// A list with more items than allowed.
+    #[error("invalid {what}: {len} items, at most {max} allowed")]
+    TooMany {
+        /// Which field.
+        what: &'static str,
+        /// How many items were sent.
+        len: usize,
+        /// The most allowed.
+        max: usize,
+    },
+    /// A message whose `schema` tag is not the one this version speaks.
+    #[error("unsupported schema {value:?}: expected {expected:?}")]
+    Schema {
+        /// The offending tag (truncated).
+        value: String,
+        /// The tag this crate speaks.
+        expected: &'static str,
+    },
     /// A value outside what is allowed, with the rule it broke.
     #[error("invalid {what}: {reason}")]
     Invalid {
@@ -35,6 +53,28 @@ pub enum ValidationError {
         /// The rule it broke, for the user.
         reason: String,
     },
+}
+
+impl ValidationError {
+    /// The field or kind of value at fault, when known.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::Uuid { what, .. } | Self::TooMany { what, .. } | Self::Invalid { what, .. } => {
+                Some(what)
+            }
+            Self::Slug { .. } => Some("slug"),
+            Self::SubjectPrefix { .. } => Some("prefix"),
+            Self::Schema { .. } => Some("schema"),
+        }
+    }
+
+    /// A value of `what` that broke `reason`.
+    pub(crate) fn invalid(what: &'static str, reason: impl Into<String>) -> Self {
+        Self::Invalid {
+            what,
+            reason: reason.into(),
+        }
+    }
 }
 
 /// Echo at most 64 characters of a bad value back to the user: enough to recognize it, too

@@ -1,0 +1,54 @@
+//! Alerts: a metric outside its boundary.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::report::{JsonBenchmark, JsonBoundary, JsonMeasure, JsonReportMetric};
+use crate::ids::{AlertUuid, ReportUuid};
+
+/// Which limit a metric crossed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BoundaryLimit {
+    /// Below the lower limit.
+    Lower,
+    /// Above the upper limit.
+    Upper,
+}
+
+/// An alert's state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertStatus {
+    /// Raised and not handled.
+    Active,
+    /// A user dismissed it.
+    Dismissed,
+    /// Silenced (its threshold changed or was removed).
+    Silenced,
+}
+
+/// An alert, as `GET /v0/projects/{p}/alerts` and reports show it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JsonAlert {
+    /// The alert.
+    pub uuid: AlertUuid,
+    /// The report whose metric raised it.
+    pub report: ReportUuid,
+    /// Which limit the metric crossed.
+    pub limit: BoundaryLimit,
+    /// Its state.
+    pub status: AlertStatus,
+    /// The benchmark.
+    pub benchmark: JsonBenchmark,
+    /// The measure.
+    pub measure: JsonMeasure,
+    /// The metric that crossed the limit.
+    pub metric: JsonReportMetric,
+    /// The boundary it crossed.
+    pub boundary: JsonBoundary,
+    /// When it was raised.
+    pub created: DateTime<Utc>,
+    /// When its status last changed.
+    pub modified: DateTime<Utc>,
+}
