@@ -1,0 +1,33 @@
+//! `measure`: A measure of a project (latency, throughput, ...).
+
+use sea_orm::entity::prelude::*;
+
+/// A row of `measure`.
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "measure")]
+pub struct Model {
+    /// Integer key.
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    /// Public identifier.
+    #[sea_orm(unique)]
+    pub uuid: Uuid,
+    /// Owning project.
+    pub project_id: i64,
+    /// Display name.
+    pub name: String,
+    /// Slug (the BMF measure key).
+    pub slug: String,
+    /// Units of the values.
+    pub units: String,
+    /// Creation time (UTC).
+    pub created: DateTimeUtc,
+    /// Last change (UTC).
+    pub modified: DateTimeUtc,
+}
+
+/// No declared relations: joins are written out in the queries.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,8 @@
+//! The queries the job flow needs, each generic over the connection so callers can compose them
+//! in a transaction.
+
+pub mod history;
+pub mod job;
+pub mod metrics;
+pub mod spec;
+pub mod tenancy;
