@@ -1,1 +1,3 @@
 //! The runner daemon: takes dispatched jobs and runs them in an OCI runtime.
+
+pub mod sandbox;

@@ -1,1 +1,3 @@
+//! `bencher-runner`: the runner daemon binary.
+
 fn main() {}
