@@ -290,7 +290,7 @@ impl NatsCluster {
         self.nodes.is_empty()
     }
 
-    /// Node `i`, to kill or restart it. Panics-free: `None` when out of range.
+    /// Node `i`, to kill or restart it; `None` when out of range.
     pub fn node(&mut self, i: usize) -> Option<&mut NatsServer> {
         self.nodes.get_mut(i)
     }
@@ -349,6 +349,25 @@ mod tests {
         server.kill().await?;
         assert!(!server.is_running());
         assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_panicking_test_still_kills_its_server() -> anyhow::Result<()> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(async move {
+            let server = NatsServer::start().await.unwrap();
+            tx.send(server.url()).unwrap();
+            panic!("test failure while the server runs");
+        });
+        let url = rx.await?;
+        assert!(task.await.unwrap_err().is_panic());
+        let addr = socket_addr(&url)?;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while tokio::net::TcpStream::connect(addr).await.is_ok() {
+            assert!(Instant::now() < deadline, "nats-server outlived the panic");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         Ok(())
     }
 
