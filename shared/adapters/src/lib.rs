@@ -1,1 +1,106 @@
 //! Harness output parsers to Bencher Metric Format (BMF). Pure, no I/O.
+//!
+//! [`adapt`] turns one iteration's raw output into a [`Bmf`] document; [`fold`] collapses the
+//! documents of several `--iter` iterations into one. [`built_in_measure`] lists the measures
+//! adapters produce, with their units. Latency is in nanoseconds, throughput in operations per
+//! second; every parser is hand-written, line by line or over serde, and linear in its input.
+//!
+//! Layout:
+//! - [`kind`]: `AdapterKind` (Bencher's `--adapter` names), `Average`, `Fold`, `Settings`.
+//! - [`measure`]: built-in measure slugs, names and units.
+//! - [`error`]: `AdaptError`, written for the user.
+//! - `adapters/`: one module per tool; `text`: numbers, units, ANSI codes.
+//! - [`fold()`]: `--fold min|max|mean|median`.
+//!
+//! # Where this differs from Bencher (v0.6.x), and why
+//!
+//! Each difference parses what the tools really print, or keeps a result Bencher would drop:
+//! - `js_time`: Node's `console.timeEnd` prints `label: 7.263ms` (fractional, no
+//!   `- timer ended`), `label: 1.002s` past a second and `label: 1:02.345 (m:ss.mmm)` past a
+//!   minute; all are accepted, as is Bun's `[7.26ms] label`. The `- timer ended` suffix is optional.
+//! - `cpp_catch2`: Catch2 wraps a benchmark name longer than its column over several lines;
+//!   the whole name is kept (joined with single spaces), and so is a wrapped test case name.
+//! - `rust_bench`: libtest appends `= N MB/s` when a benchmark sets `b.bytes`; the benchmark is
+//!   kept. Names with spaces (criterion's `--output-format bencher`) are kept too.
+//! - `rust_criterion`: a `thrpt:` line in elements/s also yields `throughput` (ops/s).
+//! - `cpp_google`: Google Benchmark's JSON (`--benchmark_format=json` or `--benchmark_out`),
+//!   not its console table; repetitions' `mean`/`median`/`stddev` aggregates serve `--average`;
+//!   `items_per_second` also yields `throughput`; errored runs are skipped.
+//! - `java_jmh`: bounds are JMH's `scoreConfidence` (falling back to score ± error); a
+//!   benchmark's `params` are appended as `name(k=v, ...)` so parameterised runs do not collide;
+//!   `--average median` takes the 50th percentile.
+//! - JSON adapters accept the bare `NaN`/`Infinity` tokens Python writes and refuse the
+//!   benchmark that holds one, by name, instead of refusing the whole document as unparsable.
+//! - Lower bounds computed as value − spread are clamped at zero for latency and throughput.
+//! - `--average`: an explicit average the tool cannot report is an error for that adapter
+//!   (`magic` moves on), e.g. libtest reports medians only, go and benchmark.js means only.
+
+mod adapters;
+pub mod error;
+pub mod fold;
+pub mod kind;
+pub mod measure;
+mod text;
+
+pub use bencher_wire::bmf::{Bmf, JsonMetric};
+pub use error::AdaptError;
+pub use fold::fold;
+pub use kind::{AdapterKind, Average, Fold, Settings, UnknownName};
+pub use measure::{MeasureInfo, built_in_measure};
+
+/// Parse one iteration's output with `kind` (or, for `magic`, the first adapter in
+/// [`AdapterKind::MAGIC_ORDER`] that recognises it) into a validated BMF document.
+pub fn adapt(kind: AdapterKind, settings: Settings, input: &str) -> Result<Bmf, AdaptError> {
+    if kind != AdapterKind::Magic {
+        return adapt_one(kind, settings, input);
+    }
+    let mut first_real_error = None;
+    for &candidate in AdapterKind::MAGIC_ORDER {
+        match adapt_one(candidate, settings, input) {
+            Ok(bmf) => return Ok(bmf),
+            Err(
+                AdaptError::NoResults { .. }
+                | AdaptError::Json { .. }
+                | AdaptError::UnsupportedAverage { .. },
+            ) => {}
+            Err(other) => {
+                first_real_error.get_or_insert(other);
+            }
+        }
+    }
+    Err(
+        first_real_error.unwrap_or_else(|| AdaptError::Unrecognised {
+            tried: AdapterKind::MAGIC_ORDER
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
+    )
+}
+
+fn adapt_one(kind: AdapterKind, settings: Settings, input: &str) -> Result<Bmf, AdaptError> {
+    let mut bmf = adapters::parse(kind, settings, input)?;
+    if kind != AdapterKind::Json {
+        // Unit conversion leaves binary noise (2.079 ms → 2079000.0000000002 ns); tools print
+        // far fewer digits than 15, so rounding to 15 significant digits loses nothing.
+        for metric in bmf.0.values_mut().flat_map(|m| m.values_mut()) {
+            metric.value = text::round_significant(metric.value);
+            metric.lower_value = metric.lower_value.map(text::round_significant);
+            metric.upper_value = metric.upper_value.map(text::round_significant);
+        }
+    }
+    if bmf.0.is_empty() {
+        return Err(AdaptError::NoResults { adapter: kind });
+    }
+    for (benchmark, measures) in &bmf.0 {
+        for (measure, metric) in measures {
+            let values = [Some(metric.value), metric.lower_value, metric.upper_value];
+            if values.into_iter().flatten().any(|v| !v.is_finite()) {
+                return Err(error::non_finite(benchmark, measure));
+            }
+        }
+    }
+    bmf.validate()?;
+    Ok(bmf)
+}
