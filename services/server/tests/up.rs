@@ -2,6 +2,8 @@
 //! every service and a connected NATS, stops cleanly on SIGINT/SIGTERM, and leaves no
 //! nats-server behind — also when it is killed outright.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
