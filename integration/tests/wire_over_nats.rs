@@ -34,7 +34,9 @@ async fn every_nats_sample_round_trips_through_a_real_server() -> anyhow::Result
                 // Written to the bucket; readers see it both by key and on the republish subject.
                 let key = sample.kv_key()?.expect("status snapshots have a key");
                 let mut republished = client.subscribe(subject.clone()).await?;
-                status_kv.put(&key, sample.json.as_bytes().to_vec().into()).await?;
+                status_kv
+                    .put(&key, sample.json.as_bytes().to_vec().into())
+                    .await?;
                 let by_key = status_kv.get(&key).await?.expect("value just written");
                 let pushed = tokio::time::timeout(Duration::from_secs(5), republished.next())
                     .await?
@@ -61,7 +63,11 @@ async fn every_nats_sample_round_trips_through_a_real_server() -> anyhow::Result
                 assert!(!first.duplicate, "{}: first publish is new", sample.stem);
                 let again =
                     publish_deduplicated(&js, &subject, &msg_id, payload.into(), None).await?;
-                assert!(again.duplicate, "{}: same Nats-Msg-Id is a duplicate", sample.stem);
+                assert!(
+                    again.duplicate,
+                    "{}: same Nats-Msg-Id is a duplicate",
+                    sample.stem
+                );
                 assert_eq!(again.sequence, first.sequence);
                 let stream = js.get_stream(&first.stream).await?;
                 let stored = stream.get_raw_message(first.sequence).await?;
@@ -70,7 +76,11 @@ async fn every_nats_sample_round_trips_through_a_real_server() -> anyhow::Result
             }
         };
         let round_tripped = sample.round_trip(&read_back)?;
-        assert_eq!(round_tripped, expected, "{} changed in transit", sample.stem);
+        assert_eq!(
+            round_tripped, expected,
+            "{} changed in transit",
+            sample.stem
+        );
         checked += 1;
     }
     assert!(checked >= 15, "only {checked} NATS samples checked");

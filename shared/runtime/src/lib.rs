@@ -17,8 +17,8 @@
 //! propagate any of them.
 
 pub mod config;
-pub mod context;
 pub mod consumer;
+pub mod context;
 pub mod env;
 pub mod metrics;
 pub mod nats;
@@ -29,8 +29,8 @@ pub mod shutdown;
 pub mod telemetry;
 
 pub use config::{Config, ConfigLoader};
-pub use context::ServiceContext;
 pub use consumer::{ConsumerOptions, Handler, HandlerError, run_consumer};
+pub use context::ServiceContext;
 pub use metrics::Metrics;
 pub use ops::{HealthState, ops_router};
 pub use provision::{provision, provision_dispatch};
