@@ -104,7 +104,7 @@ fn a_named_file_must_exist() {
 #[test]
 fn comma_separated_lists() {
     let env = [
-        ("BENCHER_NATS_URLS", "nats://a:4222, nats://b:4222,"),
+        ("BENCHER_NATS_URL", "nats://a:4222, nats://b:4222,"),
         ("BENCHER_ALLOW_REGISTRIES", "ghcr.io,docker.io"),
         ("BENCHER_RUNNER_SPECS", "default"),
     ];

@@ -80,6 +80,34 @@ pub const ENV_VARS: &[EnvVar] = &[
         doc: "server the `bencher` CLI talks to (`--host`), as in Bencher",
     },
     EnvVar {
+        name: "BENCHER_PROJECT",
+        key: None,
+        kind: EnvKind::Text,
+        default: "",
+        doc: "project of `bencher run` (`--project`), as in Bencher",
+    },
+    EnvVar {
+        name: "BENCHER_BRANCH",
+        key: None,
+        kind: EnvKind::Text,
+        default: "",
+        doc: "branch of `bencher run` (`--branch`), as in Bencher",
+    },
+    EnvVar {
+        name: "BENCHER_TESTBED",
+        key: None,
+        kind: EnvKind::Text,
+        default: "",
+        doc: "testbed of `bencher run` (`--testbed`), as in Bencher",
+    },
+    EnvVar {
+        name: "BENCHER_ADAPTER",
+        key: None,
+        kind: EnvKind::Text,
+        default: "",
+        doc: "adapter of `bencher run` (`--adapter`), as in Bencher",
+    },
+    EnvVar {
         name: "BENCHER_API_KEY",
         key: None,
         kind: EnvKind::Text,
@@ -94,7 +122,7 @@ pub const ENV_VARS: &[EnvVar] = &[
         "directory for the embedded database, blobs and runner work dirs",
     ),
     var(
-        "BENCHER_NATS_URLS",
+        "BENCHER_NATS_URL",
         "nats.urls",
         EnvKind::List,
         "",
@@ -136,7 +164,7 @@ pub const ENV_VARS: &[EnvVar] = &[
         "database URL (sqlite:// or postgres://)",
     ),
     var(
-        "BENCHER_HTTP_LISTEN",
+        "BENCHER_LISTEN",
         "http.listen",
         EnvKind::Text,
         "127.0.0.1:6610",

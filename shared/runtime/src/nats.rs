@@ -12,7 +12,7 @@ use crate::config::NatsConfig;
 #[derive(Debug, thiserror::Error)]
 pub enum NatsError {
     /// No server URL is configured.
-    #[error("no NATS server configured: set nats.urls or BENCHER_NATS_URLS")]
+    #[error("no NATS server configured: set nats.urls or BENCHER_NATS_URL")]
     NoUrls,
     /// A configured URL does not parse.
     #[error("invalid NATS url {url:?}: {source}")]

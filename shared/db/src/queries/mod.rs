@@ -4,5 +4,7 @@
 pub mod history;
 pub mod job;
 pub mod metrics;
+pub mod notifier;
+pub mod resolver;
 pub mod spec;
 pub mod tenancy;
