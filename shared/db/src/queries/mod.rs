@@ -6,5 +6,6 @@ pub mod job;
 pub mod metrics;
 pub mod notifier;
 pub mod resolver;
+pub mod scheduler;
 pub mod spec;
 pub mod tenancy;
