@@ -131,6 +131,34 @@ impl Stack {
                 .context("serving HTTP")
         });
         for service in &services {
+            let (ctx, db, shutdown) = (ctx.clone(), db.clone(), shutdown.clone());
+            match *service {
+                // Intake is the HTTP API: it is served by the listener above.
+                "intake" => {}
+                "resolver" => {
+                    tasks.spawn(async move {
+                        bencher_resolver::run(ctx, db, shutdown)
+                            .await
+                            .context("resolver")
+                    });
+                }
+                "scheduler" => {
+                    tasks.spawn(async move {
+                        bencher_scheduler::run(ctx, db, shutdown)
+                            .await
+                            .context("scheduler")
+                    });
+                }
+                "notifier" => {
+                    tasks.spawn(async move {
+                        bencher_notifier::run(ctx, db, shutdown)
+                            .await
+                            .context("notifier")
+                    });
+                }
+                "processor" => {}
+                other => anyhow::bail!("unknown service {other}"),
+            }
             tracing::info!(service, "service started");
         }
         health.set_ready(true);
