@@ -26,6 +26,7 @@ mod m20260101_000008_create_threshold;
 mod m20260101_000009_create_alert;
 mod m20260101_000010_create_job;
 mod m20260101_000011_create_webhook;
+mod m20260201_000001_add_announced;
 mod m20260203_000001_create_job_schedule;
 mod util;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000009_create_alert::Migration),
             Box::new(m20260101_000010_create_job::Migration),
             Box::new(m20260101_000011_create_webhook::Migration),
+            Box::new(m20260201_000001_add_announced::Migration),
             Box::new(m20260203_000001_create_job_schedule::Migration),
         ]
     }

@@ -2,6 +2,7 @@
 //! in a transaction.
 
 pub mod history;
+pub mod intake;
 pub mod job;
 pub mod metrics;
 pub mod notifier;
