@@ -120,12 +120,30 @@ impl Stack {
 
         let names: Vec<String> = services.iter().map(|s| (*s).to_owned()).collect();
         let health = HealthState::new(names, Some(nats));
-        let router = bencher_runtime::ops_router(health.clone(), metrics);
+        let mut router = bencher_runtime::ops_router(health.clone(), metrics);
 
         let mut tasks = JoinSet::new();
+        if services.contains("intake") {
+            let public = bencher_intake::PublicUrls {
+                http: format!("http://{local_addr}"),
+                nats: config.nats.urls.clone(),
+            };
+            let state = bencher_intake::IntakeState::new(ctx.clone(), db.clone(), public)
+                .with_shutdown(shutdown.clone());
+            let outbox_shutdown = shutdown.clone();
+            let outbox_state = state.clone();
+            tasks.spawn(async move {
+                bencher_intake::run_outbox(outbox_state, outbox_shutdown)
+                    .await
+                    .context("intake outbox")
+            });
+            router = router.merge(bencher_intake::router(state));
+        }
         let http_shutdown = shutdown.clone();
         tasks.spawn(async move {
-            axum::serve(listener, router)
+            // Connect info gives intake the client's address (per-IP limits of unclaimed runs).
+            let app = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+            axum::serve(listener, app)
                 .with_graceful_shutdown(http_shutdown.wait())
                 .await
                 .context("serving HTTP")
@@ -133,7 +151,7 @@ impl Stack {
         for service in &services {
             let (ctx, db, shutdown) = (ctx.clone(), db.clone(), shutdown.clone());
             match *service {
-                // Intake is the HTTP API: it is served by the listener above.
+                // Intake is the HTTP API, served by the listener above.
                 "intake" => {}
                 "resolver" => {
                     tasks.spawn(async move {
