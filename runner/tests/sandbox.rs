@@ -381,3 +381,74 @@ async fn a_pushed_image_runs_after_resolve_pull_and_unpack() {
     );
     bundle.remove().unwrap();
 }
+
+#[tokio::test]
+async fn a_cancel_before_the_container_exists_still_kills_it() {
+    let f = fixture();
+    let bundle = prepare_bundle(
+        &f.config,
+        &f.image,
+        &f.rootfs,
+        &sh("sleep 30"),
+        &ContainerLimits::default(),
+    )
+    .unwrap();
+    let cancel = CancellationToken::new();
+    cancel.cancel();
+    let out = tokio::time::timeout(
+        Duration::from_secs(10),
+        run_container(&f.config, &bundle, Duration::from_secs(30), cancel, None),
+    )
+    .await
+    .expect("run_container returns")
+    .unwrap();
+    assert!(out.canceled);
+    assert!(
+        out.wall_time < Duration::from_secs(5),
+        "{:?}",
+        out.wall_time
+    );
+    bundle.remove().unwrap();
+}
+
+#[tokio::test]
+async fn an_abandoned_run_does_not_leave_its_container_running() {
+    let f = fixture();
+    let bundle = prepare_bundle(
+        &f.config,
+        &f.image,
+        &f.rootfs,
+        &sh("echo up; sleep 30"),
+        &ContainerLimits::default(),
+    )
+    .unwrap();
+    let (tx, mut rx) = mpsc::channel::<LogLine>(8);
+    let task = tokio::spawn({
+        let (config, bundle) = (f.config.clone(), bundle.clone());
+        async move {
+            run_container(
+                &config,
+                &bundle,
+                Duration::from_secs(30),
+                CancellationToken::new(),
+                Some(tx),
+            )
+            .await
+        }
+    });
+    rx.recv().await.unwrap();
+    task.abort();
+    assert!(task.await.unwrap_err().is_cancelled());
+    let state = f.config.work_dir.join("runc-state");
+    let left = std::process::Command::new("runc")
+        .arg("--root")
+        .arg(&state)
+        .args(["list", "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&left.stdout).trim(), "");
+    let cgroup = std::path::Path::new("/sys/fs/cgroup/memory")
+        .join(bundle.cgroups_path.trim_start_matches('/'));
+    assert!(!cgroup.exists(), "cgroup {} left", cgroup.display());
+    bundle.remove().unwrap();
+}

@@ -14,6 +14,9 @@ use super::SandboxConfig;
 use super::bundle::Bundle;
 use super::error::SandboxError;
 
+/// How long to wait for `runc run` to return after a kill before killing again.
+const KILL_RETRY: Duration = Duration::from_millis(100);
+
 /// Longest log line sent as one; longer ones are split.
 const MAX_LINE: usize = 64 * 1024;
 
@@ -75,6 +78,12 @@ pub async fn run_container(
         .await
         .map_err(|e| SandboxError::io(&state, e))?;
     let start = Instant::now();
+    let mut guard = DeleteOnDrop {
+        runtime: config.runtime.clone(),
+        state: state.clone(),
+        id: bundle.id.clone(),
+        armed: true,
+    };
     let mut child = runc(config, &state)
         .args(["run", "--keep", "--bundle"])
         .arg(&bundle.dir)
@@ -105,10 +114,14 @@ pub async fn run_container(
     };
     let status = match status {
         Some(status) => status,
-        None => {
+        // A cancel can come before runc has created the container, when `runc kill` finds
+        // nothing to kill: keep killing until `runc run` returns.
+        None => loop {
             kill(config, &state, &bundle.id).await;
-            child.wait().await
-        }
+            if let Ok(status) = tokio::time::timeout(KILL_RETRY, child.wait()).await {
+                break status;
+            }
+        },
     };
     outcome.wall_time = start.elapsed();
     let status = status.map_err(|e| SandboxError::Runtime {
@@ -136,6 +149,7 @@ pub async fn run_container(
         .await
         .map(Duration::from_nanos);
     delete(config, &state, &bundle.id).await;
+    guard.armed = false;
 
     let status = status?;
     outcome.exit_code = exit_code(status);
@@ -152,6 +166,31 @@ pub async fn run_container(
         "container finished"
     );
     Ok(outcome)
+}
+
+/// Deletes the container (killing it) if the run future is dropped before it finished, e.g.
+/// when the task running it is aborted: a container must never outlive its run.
+struct DeleteOnDrop {
+    runtime: std::path::PathBuf,
+    state: std::path::PathBuf,
+    id: String,
+    armed: bool,
+}
+
+impl Drop for DeleteOnDrop {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let status = std::process::Command::new(&self.runtime)
+            .arg("--root")
+            .arg(&self.state)
+            .args(["delete", "--force", &self.id])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        tracing::warn!(container = %self.id, ok = status.is_ok_and(|s| s.success()), "run abandoned, container deleted");
+    }
 }
 
 fn runc(config: &SandboxConfig, state: &Path) -> Command {
