@@ -4,111 +4,109 @@
 use std::fmt::Write as _;
 use std::time::Instant;
 
-use bencher_adapters::{AdapterKind, Settings, adapt};
+use bencher_adapters::{Adapter, MAGIC_ORDER, Settings, adapt};
 
 /// One benchmark's worth of output for `kind`, numbered `i`.
-fn unit(kind: AdapterKind, i: usize, out: &mut String) {
+fn unit(kind: Adapter, i: usize, out: &mut String) {
     let _ = match kind {
-        AdapterKind::Json => write!(
+        Adapter::Json => write!(
             out,
             r#""bench {i}": {{"latency": {{"value": {i}.5, "lower_value": {i}.25, "upper_value": {i}.75}}}},"#
         ),
-        AdapterKind::RustBench => {
+        Adapter::RustBench => {
             writeln!(
                 out,
                 "test bench::fib_{i} ... bench:      1,234.56 ns/iter (+/- 12.30)"
             )
         }
-        AdapterKind::RustCriterion => writeln!(
+        Adapter::RustCriterion => writeln!(
             out,
             "fib {i}                  time:   [110.08 ns 112.11 ns 117.04 ns]\n                        change: [-1.2% +0.3% +1.5%] (p = 0.53 > 0.05)"
         ),
-        AdapterKind::RustIai => writeln!(
+        Adapter::RustIai => writeln!(
             out,
             "iai_fib_{i}\n  Instructions:                1806\n  L1 Accesses:                 2578\n  L2 Accesses:                    1\n  RAM Accesses:                   3\n  Estimated Cycles:            2688\n"
         ),
-        AdapterKind::RustGungraun => writeln!(
+        Adapter::RustGungraun => writeln!(
             out,
             "gg::group::bench_fib case:({i})\n  Instructions:        1802|1802     (No change)\n  L1 Hits:             2572|2572     (No change)\n  LL Hits:                1|1        (No change)\n  RAM Hits:               2|2        (No change)\n  Total read+write:    2575|2575     (No change)\n  Estimated Cycles:    2647|2647     (No change)"
         ),
-        AdapterKind::CppGoogle => write!(
+        Adapter::CppGoogle => write!(
             out,
             r#"{{"name": "BM_Fib/{i}", "run_name": "BM_Fib/{i}", "run_type": "iteration", "repetitions": 1, "iterations": 1790446, "real_time": 3.8611972659330419e+01, "cpu_time": 3.86e+01, "time_unit": "ns"}},"#
         ),
-        AdapterKind::CppCatch2 => writeln!(
+        Adapter::CppCatch2 => writeln!(
             out,
             "Fibonacci {i}                                    20           730      452.6 us \n                                        27.6656 ns    27.6454 ns     27.726 ns \n                                      0.0731382 ns  0.0246213 ns   0.141562 ns \n"
         ),
-        AdapterKind::GoBench => {
+        Adapter::GoBench => {
             writeln!(
                 out,
                 "BenchmarkFib{i}-2   \t 1000000\t       347.8 ns/op\t     104 B/op\t       2 allocs/op"
             )
         }
-        AdapterKind::JavaJmh => write!(
+        Adapter::JavaJmh => write!(
             out,
             r#"{{"benchmark": "org.sample.B.m{i}", "mode": "avgt", "params": {{"n": "{i}"}}, "primaryMetric": {{"score": 0.258, "scoreError": 0.004, "scoreConfidence": [0.254, 0.262], "scorePercentiles": {{"50.0": 0.258}}, "scoreUnit": "us/op"}}, "secondaryMetrics": {{}}}},"#
         ),
-        AdapterKind::CSharpDotNet => write!(
+        Adapter::CSharpDotNet => write!(
             out,
             r#"{{"FullName": "Ns.Type.M{i}", "Statistics": {{"Mean": 113.02, "Median": 112.75, "StandardDeviation": 1.87, "InterquartileRange": 1.9}}}},"#
         ),
-        AdapterKind::JsBenchmark => {
+        Adapter::JsBenchmark => {
             writeln!(
                 out,
                 "fib({i}) x 1,358,773 ops/sec ±10.91% (47 runs sampled)"
             )
         }
-        AdapterKind::JsTime => writeln!(out, "fib {i}: 13.356ms"),
-        AdapterKind::JsVitest => write!(
+        Adapter::JsTime => writeln!(out, "fib {i}: 13.356ms"),
+        Adapter::JsVitest => write!(
             out,
             r#"{{"name": "fib({i})", "rank": 1, "rme": 0.53, "samples": [], "hz": 1085627.65, "mean": 0.00092, "sd": 0.00037, "median": 0.0009}},"#
         ),
-        AdapterKind::PythonAsv => {
+        Adapter::PythonAsv => {
             writeln!(
                 out,
                 "[50.00%] ··· bench.TimeSuite.time_{i}                         4.74±0.1μs"
             )
         }
-        AdapterKind::PythonPytest => write!(
+        Adapter::PythonPytest => write!(
             out,
             r#"{{"name": "test_{i}", "fullname": "t.py::test_{i}", "stats": {{"min": 1e-5, "max": 2e-5, "mean": 1.2e-5, "stddev": 1e-6, "median": 1.1e-5, "iqr": 2e-6}}}},"#
         ),
-        AdapterKind::RubyBenchmark => {
+        Adapter::RubyBenchmark => {
             writeln!(
                 out,
                 "label {i}   0.009027   0.000266   0.009293 (  0.021192)"
             )
         }
-        AdapterKind::ShellHyperfine => write!(
+        Adapter::ShellHyperfine => write!(
             out,
             r#"{{"command": "sleep {i}", "mean": 0.0226, "stddev": 0.0029, "median": 0.0235, "min": 0.0187, "max": 0.0259}},"#
         ),
-        AdapterKind::DartBenchmarkHarness => {
+        Adapter::DartBenchmarkHarness => {
             writeln!(out, "Fib {i}(RunTime): 41.73562186279298 us.")
         }
-        AdapterKind::Magic => Ok(()),
+        Adapter::Magic => Ok(()),
     };
 }
 
-fn generate(kind: AdapterKind, size: usize) -> String {
+fn generate(kind: Adapter, size: usize) -> String {
     let (open, close) = match kind {
-        AdapterKind::Json => ("{", "}"),
-        AdapterKind::CppGoogle | AdapterKind::PythonPytest => ("{\"benchmarks\": [", "]}"),
-        AdapterKind::JavaJmh => ("[", "]"),
-        AdapterKind::CSharpDotNet => ("{\"Benchmarks\": [", "]}"),
-        AdapterKind::JsVitest => (
+        Adapter::Json => ("{", "}"),
+        Adapter::CppGoogle | Adapter::PythonPytest => ("{\"benchmarks\": [", "]}"),
+        Adapter::JavaJmh => ("[", "]"),
+        Adapter::CSharpDotNet => ("{\"Benchmarks\": [", "]}"),
+        Adapter::JsVitest => (
             "{\"files\": [{\"groups\": [{\"fullName\": \"f > g\", \"benchmarks\": [",
             "]}]}]}",
         ),
-        AdapterKind::ShellHyperfine => ("{\"results\": [", "]}"),
-        AdapterKind::CppCatch2 => (
+        Adapter::ShellHyperfine => ("{\"results\": [", "]}"),
+        Adapter::CppCatch2 => (
             "-------------------------------------------------------------------------------\nFibonacci\n-------------------------------------------------------------------------------\nt.cpp:11\n...............................................................................\n\nbenchmark name                       samples       iterations    estimated\n                                     mean          low mean      high mean\n                                     std dev       low std dev   high std dev\n-------------------------------------------------------------------------------\n",
             "",
         ),
-        AdapterKind::RubyBenchmark => {
-            ("              user     system      total        real\n", "")
-        }
+        Adapter::RubyBenchmark => ("              user     system      total        real\n", ""),
         _ => ("", ""),
     };
     let mut out = String::with_capacity(size + 4096);
@@ -126,7 +124,7 @@ fn generate(kind: AdapterKind, size: usize) -> String {
     out
 }
 
-fn mb_per_s(kind: AdapterKind, input: &str) -> (f64, usize) {
+fn mb_per_s(kind: Adapter, input: &str) -> (f64, usize) {
     let start = Instant::now();
     let parsed = adapt(kind, Settings::default(), input);
     let secs = start.elapsed().as_secs_f64();
@@ -142,15 +140,13 @@ fn main() {
         "{:<24} {:>12} {:>12} {:>12}",
         "adapter", "5 MB (MB/s)", "50 MB (MB/s)", "benchmarks"
     );
-    let mut rows: Vec<(String, AdapterKind, AdapterKind)> = AdapterKind::MAGIC_ORDER
-        .iter()
-        .map(|&k| (k.to_string(), k, k))
-        .collect();
+    let mut rows: Vec<(String, Adapter, Adapter)> =
+        MAGIC_ORDER.iter().map(|&k| (k.to_string(), k, k)).collect();
     // magic's worst case: the last adapter it tries.
     rows.push((
         "magic (js_time input)".to_owned(),
-        AdapterKind::Magic,
-        AdapterKind::JsTime,
+        Adapter::Magic,
+        Adapter::JsTime,
     ));
     for (label, kind, input_kind) in rows {
         let small = generate(input_kind, 5_000_000);

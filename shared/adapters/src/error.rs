@@ -3,7 +3,7 @@
 
 use bencher_wire::ValidationError;
 
-use crate::kind::{AdapterKind, Average};
+use crate::kind::{Adapter, Average};
 
 /// Why an adapter refused an output.
 #[derive(Debug, thiserror::Error)]
@@ -12,13 +12,13 @@ pub enum AdaptError {
     #[error("no {adapter} benchmark results found in the output (is this the right --adapter?)")]
     NoResults {
         /// The adapter that looked.
-        adapter: AdapterKind,
+        adapter: Adapter,
     },
     /// The tool does not report the requested average.
     #[error("the {adapter} adapter cannot report the {average}: {reason}; drop --average")]
     UnsupportedAverage {
         /// The adapter asked.
-        adapter: AdapterKind,
+        adapter: Adapter,
         /// The average requested.
         average: Average,
         /// What the tool reports instead.
@@ -44,7 +44,7 @@ pub enum AdaptError {
     #[error("the output is not {adapter} JSON: {source}")]
     Json {
         /// The adapter that parsed.
-        adapter: AdapterKind,
+        adapter: Adapter,
         /// Where and why the JSON was refused.
         #[source]
         source: serde_json::Error,

@@ -6,7 +6,7 @@
 //! second; every parser is hand-written, line by line or over serde, and linear in its input.
 //!
 //! Layout:
-//! - [`kind`]: `AdapterKind` (Bencher's `--adapter` names), `Average`, `Fold`, `Settings`.
+//! - [`kind`]: wire's `Adapter` (Bencher's `--adapter` names), `Average`, `Fold`; `MAGIC_ORDER`, `Settings`.
 //! - [`measure`]: built-in measure slugs, names and units.
 //! - [`error`]: `AdaptError`, written for the user.
 //! - `adapters/`: one module per tool; `text`: numbers, units, ANSI codes.
@@ -45,17 +45,17 @@ mod text;
 pub use bencher_wire::bmf::{Bmf, JsonMetric};
 pub use error::AdaptError;
 pub use fold::fold;
-pub use kind::{AdapterKind, Average, Fold, Settings, UnknownName};
+pub use kind::{Adapter, AdapterKind, Average, Fold, MAGIC_ORDER, Settings};
 pub use measure::{MeasureInfo, built_in_measure};
 
 /// Parse one iteration's output with `kind` (or, for `magic`, the first adapter in
-/// [`AdapterKind::MAGIC_ORDER`] that recognises it) into a validated BMF document.
-pub fn adapt(kind: AdapterKind, settings: Settings, input: &str) -> Result<Bmf, AdaptError> {
-    if kind != AdapterKind::Magic {
+/// [`MAGIC_ORDER`] that recognises it) into a validated BMF document.
+pub fn adapt(kind: Adapter, settings: Settings, input: &str) -> Result<Bmf, AdaptError> {
+    if kind != Adapter::Magic {
         return adapt_one(kind, settings, input);
     }
     let mut first_real_error = None;
-    for &candidate in AdapterKind::MAGIC_ORDER {
+    for &candidate in MAGIC_ORDER {
         match adapt_one(candidate, settings, input) {
             Ok(bmf) => return Ok(bmf),
             Err(
@@ -70,7 +70,7 @@ pub fn adapt(kind: AdapterKind, settings: Settings, input: &str) -> Result<Bmf, 
     }
     Err(
         first_real_error.unwrap_or_else(|| AdaptError::Unrecognised {
-            tried: AdapterKind::MAGIC_ORDER
+            tried: MAGIC_ORDER
                 .iter()
                 .map(|k| k.as_str())
                 .collect::<Vec<_>>()
@@ -79,9 +79,9 @@ pub fn adapt(kind: AdapterKind, settings: Settings, input: &str) -> Result<Bmf, 
     )
 }
 
-fn adapt_one(kind: AdapterKind, settings: Settings, input: &str) -> Result<Bmf, AdaptError> {
+fn adapt_one(kind: Adapter, settings: Settings, input: &str) -> Result<Bmf, AdaptError> {
     let mut bmf = adapters::parse(kind, settings, input)?;
-    if kind != AdapterKind::Json {
+    if kind != Adapter::Json {
         // Unit conversion leaves binary noise (2.079 ms → 2079000.0000000002 ns); tools print
         // far fewer digits than 15, so rounding to 15 significant digits loses nothing.
         for metric in bmf.0.values_mut().flat_map(|m| m.values_mut()) {

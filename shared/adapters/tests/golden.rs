@@ -10,7 +10,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use bencher_adapters::{AdapterKind, Average, Bmf, Settings, adapt};
+use bencher_adapters::{Adapter, Average, Bmf, Settings, adapt};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -90,7 +90,7 @@ fn every_fixture_parses_to_its_golden_file() {
     dirs.sort();
     for dir in dirs {
         let adapter_name = dir.file_name().unwrap().to_str().unwrap().to_owned();
-        let kind: AdapterKind = adapter_name.parse().unwrap();
+        let kind: Adapter = adapter_name.parse().unwrap();
         assert!(
             dir.join("NOTES.md").exists(),
             "{adapter_name}: NOTES.md missing"
@@ -118,7 +118,7 @@ fn every_fixture_parses_to_its_golden_file() {
                         serde_json::from_str(&fs::read_to_string(&expected_path).unwrap()).unwrap();
                     let actual = result.unwrap_or_else(|e| panic!("{what}: {e}"));
                     assert_same(&actual, &expected, &what);
-                    let magic = adapt(AdapterKind::Magic, settings, &input)
+                    let magic = adapt(Adapter::Magic, settings, &input)
                         .unwrap_or_else(|e| panic!("{what} (magic): {e}"));
                     assert_same(&magic, &expected, &format!("{what} (magic)"));
                     checked += 1;

@@ -4,11 +4,11 @@
 
 use std::time::{Duration, Instant};
 
-use bencher_adapters::{AdaptError, AdapterKind, Settings, adapt};
+use bencher_adapters::{AdaptError, Adapter, Settings, adapt};
 
 #[test]
 fn empty_and_binary_input_is_refused_with_a_message() {
-    for &kind in AdapterKind::ALL {
+    for &kind in Adapter::ALL {
         for input in [
             "",
             "\n\n",
@@ -19,7 +19,7 @@ fn empty_and_binary_input_is_refused_with_a_message() {
             let err = adapt(kind, Settings::default(), input).unwrap_err();
             let message = err.to_string();
             assert!(!message.is_empty());
-            if kind == AdapterKind::Magic {
+            if kind == Adapter::Magic {
                 assert!(
                     matches!(err, AdaptError::Unrecognised { .. }),
                     "{kind}: {err}"
@@ -62,7 +62,7 @@ fn gigantic_adversarial_lines_take_linear_time() {
     ];
     for unit in units {
         let input = line_of(unit, LEN);
-        for &kind in AdapterKind::ALL {
+        for &kind in Adapter::ALL {
             let start = Instant::now();
             let _ = adapt(kind, Settings::default(), &input);
             let elapsed = start.elapsed();
@@ -78,10 +78,10 @@ fn gigantic_adversarial_lines_take_linear_time() {
 #[test]
 fn many_lines_and_deep_json_do_not_panic() {
     let lines = "fib 10                  time:   [1 ns 2 ns 3 ns]\n".repeat(50_000);
-    let bmf = adapt(AdapterKind::Magic, Settings::default(), &lines).unwrap();
+    let bmf = adapt(Adapter::Magic, Settings::default(), &lines).unwrap();
     assert_eq!(bmf.0.len(), 1);
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-    for &kind in AdapterKind::ALL {
+    for &kind in Adapter::ALL {
         assert!(adapt(kind, Settings::default(), &deep).is_err());
     }
 }
@@ -90,52 +90,49 @@ fn many_lines_and_deep_json_do_not_panic() {
 fn non_finite_values_are_refused_naming_the_benchmark() {
     let cases = [
         (
-            AdapterKind::Json,
+            Adapter::Json,
             r#"{"fib 20": {"latency": {"value": Infinity}}}"#,
         ),
         (
-            AdapterKind::Json,
+            Adapter::Json,
             r#"{"fib 20": {"latency": {"value": 1, "upper_value": NaN}}}"#,
         ),
         (
-            AdapterKind::RustBench,
+            Adapter::RustBench,
             "test fib 20 ... bench: NaN ns/iter (+/- 1)",
         ),
         (
-            AdapterKind::RustCriterion,
+            Adapter::RustCriterion,
             "fib 20   time:   [1 ns inf ns 3 ns]",
         ),
-        (AdapterKind::GoBench, "BenchmarkFib_20-2 20 NaN ns/op"),
+        (Adapter::GoBench, "BenchmarkFib_20-2 20 NaN ns/op"),
         (
-            AdapterKind::JsBenchmark,
+            Adapter::JsBenchmark,
             "fib 20 x Infinity ops/sec ±1.0% (9 runs sampled)",
         ),
-        (AdapterKind::JsTime, "fib 20: NaNms"),
-        (AdapterKind::PythonAsv, "[ 1%] ··· fib_20    NaN±1ms"),
+        (Adapter::JsTime, "fib 20: NaNms"),
+        (Adapter::PythonAsv, "[ 1%] ··· fib_20    NaN±1ms"),
         (
-            AdapterKind::RubyBenchmark,
+            Adapter::RubyBenchmark,
             "  user system total real\nfib 20  1.0 0.0 1.0 ( NaN)",
         ),
+        (Adapter::DartBenchmarkHarness, "fib 20(RunTime): inf us."),
+        (Adapter::RustIai, "fib 20\n  Instructions:   NaN"),
         (
-            AdapterKind::DartBenchmarkHarness,
-            "fib 20(RunTime): inf us.",
-        ),
-        (AdapterKind::RustIai, "fib 20\n  Instructions:   NaN"),
-        (
-            AdapterKind::RustGungraun,
+            Adapter::RustGungraun,
             "a::b::fib 20\n  Instructions:   NaN|N/A  (*********)",
         ),
         (
-            AdapterKind::ShellHyperfine,
+            Adapter::ShellHyperfine,
             r#"{"results": [{"command": "fib 20", "mean": NaN}]}"#,
         ),
         (
-            AdapterKind::JavaJmh,
+            Adapter::JavaJmh,
             r#"[{"benchmark": "fib 20", "primaryMetric": {"score": "NaN", "scoreUnit": "ns/op"}}]"#,
         ),
         // Finite in the tool's units, infinite in nanoseconds.
         (
-            AdapterKind::ShellHyperfine,
+            Adapter::ShellHyperfine,
             r#"{"results": [{"command": "fib 20", "mean": 1e300, "stddev": 1}]}"#,
         ),
     ];
@@ -150,7 +147,7 @@ fn non_finite_values_are_refused_naming_the_benchmark() {
             "{kind}: {message}"
         );
         // magic keeps looking, then reports what it found.
-        let magic = adapt(AdapterKind::Magic, Settings::default(), input).unwrap_err();
+        let magic = adapt(Adapter::Magic, Settings::default(), input).unwrap_err();
         assert!(
             matches!(magic, AdaptError::NonFinite { .. }),
             "magic on {kind}: {magic}"
@@ -164,19 +161,16 @@ fn an_unsupported_average_fails_explicitly_and_magic_moves_on() {
     let median = Settings {
         average: Some(bencher_adapters::Average::Median),
     };
-    let err = adapt(AdapterKind::GoBench, median, go).unwrap_err();
+    let err = adapt(Adapter::GoBench, median, go).unwrap_err();
     assert!(
         err.to_string().contains("cannot report the median"),
         "{err}"
     );
     assert!(matches!(
-        adapt(AdapterKind::Magic, median, go),
+        adapt(Adapter::Magic, median, go),
         Err(AdaptError::Unrecognised { .. })
     ));
     // rust_bench honours the median: magic finds it.
     let libtest = "test fib ... bench:  1,234 ns/iter (+/- 5)\n";
-    assert_eq!(
-        adapt(AdapterKind::Magic, median, libtest).unwrap().0.len(),
-        1
-    );
+    assert_eq!(adapt(Adapter::Magic, median, libtest).unwrap().0.len(), 1);
 }

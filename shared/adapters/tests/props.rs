@@ -1,7 +1,7 @@
 //! Property tests: no input makes any adapter panic, and a BMF document survives the `json`
 //! adapter unchanged.
 
-use bencher_adapters::{AdapterKind, Average, Bmf, JsonMetric, Settings, adapt};
+use bencher_adapters::{Adapter, Average, Bmf, JsonMetric, Settings, adapt};
 use proptest::prelude::*;
 
 /// Fragments of every format, so generated inputs reach deep into the parsers.
@@ -78,7 +78,7 @@ fn settings() -> impl Strategy<Value = Settings> {
 }
 
 fn check_all(input: &str, settings: Settings) {
-    for &kind in AdapterKind::ALL {
+    for &kind in Adapter::ALL {
         if let Ok(bmf) = adapt(kind, settings, input) {
             // Whatever an adapter accepts is valid BMF with finite values.
             assert!(bmf.validate().is_ok(), "{kind} accepted invalid BMF");
@@ -124,9 +124,9 @@ proptest! {
         }
         prop_assume!(bmf.0.keys().all(|k| !k.trim().is_empty()));
         let json = serde_json::to_string(&bmf).unwrap();
-        let parsed = adapt(AdapterKind::Json, Settings::default(), &json).unwrap();
+        let parsed = adapt(Adapter::Json, Settings::default(), &json).unwrap();
         prop_assert_eq!(&parsed, &bmf);
-        let magic = adapt(AdapterKind::Magic, Settings::default(), &json).unwrap();
+        let magic = adapt(Adapter::Magic, Settings::default(), &json).unwrap();
         prop_assert_eq!(magic, bmf);
     }
 }

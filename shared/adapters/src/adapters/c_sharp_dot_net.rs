@@ -8,11 +8,11 @@ use serde::Deserialize;
 
 use super::{check_average, from_json, lenient_f64, required};
 use crate::error::AdaptError;
-use crate::kind::{AdapterKind, Average, Settings};
+use crate::kind::{Adapter, Average, Settings};
 use crate::measure::LATENCY;
 use crate::text::plus_minus;
 
-const KIND: AdapterKind = AdapterKind::CSharpDotNet;
+const KIND: Adapter = Adapter::CSharpDotNet;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]

@@ -8,11 +8,11 @@ use bencher_wire::bmf::Bmf;
 
 use super::check_average;
 use crate::error::AdaptError;
-use crate::kind::{AdapterKind, Average, Settings};
+use crate::kind::{Adapter, Average, Settings};
 use crate::measure::LATENCY;
 use crate::text::{nanos_per, number, plus_minus, strip_ansi};
 
-const KIND: AdapterKind = AdapterKind::CppCatch2;
+const KIND: Adapter = Adapter::CppCatch2;
 
 #[derive(Clone, Copy, PartialEq)]
 enum State {

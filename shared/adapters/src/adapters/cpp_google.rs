@@ -11,11 +11,11 @@ use serde::Deserialize;
 
 use super::{from_json, lenient_f64, required};
 use crate::error::{AdaptError, unknown_unit};
-use crate::kind::{AdapterKind, Average, Settings};
+use crate::kind::{Adapter, Average, Settings};
 use crate::measure::{LATENCY, THROUGHPUT};
 use crate::text::{nanos_per, plus_minus};
 
-const KIND: AdapterKind = AdapterKind::CppGoogle;
+const KIND: Adapter = Adapter::CppGoogle;
 
 #[derive(Deserialize)]
 struct Report {

@@ -5,11 +5,11 @@ use bencher_wire::bmf::{Bmf, JsonMetric};
 
 use super::check_average;
 use crate::error::{AdaptError, unknown_unit};
-use crate::kind::{AdapterKind, Average, Settings};
+use crate::kind::{Adapter, Average, Settings};
 use crate::measure::LATENCY;
 use crate::text::{nanos_per, number};
 
-const KIND: AdapterKind = AdapterKind::DartBenchmarkHarness;
+const KIND: Adapter = Adapter::DartBenchmarkHarness;
 
 pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> {
     check_average(

@@ -5,11 +5,11 @@ use bencher_wire::bmf::{Bmf, JsonMetric};
 
 use super::check_average;
 use crate::error::AdaptError;
-use crate::kind::{AdapterKind, Average, Settings};
+use crate::kind::{Adapter, Average, Settings};
 use crate::measure::LATENCY;
 use crate::text::number;
 
-const KIND: AdapterKind = AdapterKind::GoBench;
+const KIND: Adapter = Adapter::GoBench;
 
 pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> {
     check_average(

@@ -5,11 +5,11 @@ use bencher_wire::bmf::Bmf;
 
 use super::check_average;
 use crate::error::AdaptError;
-use crate::kind::{AdapterKind, Average, Settings};
+use crate::kind::{Adapter, Average, Settings};
 use crate::measure::THROUGHPUT;
 use crate::text::{number, plus_minus, strip_ansi};
 
-const KIND: AdapterKind = AdapterKind::JsBenchmark;
+const KIND: Adapter = Adapter::JsBenchmark;
 
 pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> {
     check_average(

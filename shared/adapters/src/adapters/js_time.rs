@@ -7,11 +7,11 @@ use bencher_wire::bmf::{Bmf, JsonMetric};
 
 use super::check_average;
 use crate::error::AdaptError;
-use crate::kind::{AdapterKind, Settings};
+use crate::kind::{Adapter, Settings};
 use crate::measure::LATENCY;
 use crate::text::{nanos_per, number, split_number_unit, strip_ansi};
 
-const KIND: AdapterKind = AdapterKind::JsTime;
+const KIND: Adapter = Adapter::JsTime;
 
 pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> {
     check_average(KIND, settings, &[], "console.time measures one run")?;

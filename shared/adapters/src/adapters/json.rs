@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::{from_json, lenient_f64, required};
 use crate::error::AdaptError;
-use crate::kind::AdapterKind;
+use crate::kind::Adapter;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -23,7 +23,7 @@ struct RawMetric {
 }
 
 pub(crate) fn parse(input: &str) -> Result<Bmf, AdaptError> {
-    let raw: BTreeMap<String, BTreeMap<String, RawMetric>> = from_json(AdapterKind::Json, input)?;
+    let raw: BTreeMap<String, BTreeMap<String, RawMetric>> = from_json(Adapter::Json, input)?;
     let mut bmf = Bmf::default();
     for (benchmark, measures) in raw {
         for (measure, metric) in measures {

@@ -25,37 +25,37 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::AdaptError;
-use crate::kind::{AdapterKind, Average, Settings};
+use crate::kind::{Adapter, Average, Settings};
 use crate::text::json_non_finite_quoted;
 
 /// Run the adapter for `kind` (not `magic`).
-pub(crate) fn parse(kind: AdapterKind, settings: Settings, input: &str) -> Result<Bmf, AdaptError> {
+pub(crate) fn parse(kind: Adapter, settings: Settings, input: &str) -> Result<Bmf, AdaptError> {
     match kind {
-        AdapterKind::Magic => Err(AdaptError::NoResults { adapter: kind }),
-        AdapterKind::Json => json::parse(input),
-        AdapterKind::CSharpDotNet => c_sharp_dot_net::parse(input, settings),
-        AdapterKind::CppCatch2 => cpp_catch2::parse(input, settings),
-        AdapterKind::CppGoogle => cpp_google::parse(input, settings),
-        AdapterKind::GoBench => go_bench::parse(input, settings),
-        AdapterKind::JavaJmh => java_jmh::parse(input, settings),
-        AdapterKind::JsBenchmark => js_benchmark::parse(input, settings),
-        AdapterKind::JsTime => js_time::parse(input, settings),
-        AdapterKind::JsVitest => js_vitest::parse(input, settings),
-        AdapterKind::PythonAsv => python_asv::parse(input, settings),
-        AdapterKind::PythonPytest => python_pytest::parse(input, settings),
-        AdapterKind::RubyBenchmark => ruby_benchmark::parse(input, settings),
-        AdapterKind::RustBench => rust_bench::parse(input, settings),
-        AdapterKind::RustCriterion => rust_criterion::parse(input, settings),
-        AdapterKind::RustIai => rust_iai::parse(input, settings),
-        AdapterKind::RustGungraun => rust_gungraun::parse(input, settings),
-        AdapterKind::ShellHyperfine => shell_hyperfine::parse(input, settings),
-        AdapterKind::DartBenchmarkHarness => dart_benchmark_harness::parse(input, settings),
+        Adapter::Magic => Err(AdaptError::NoResults { adapter: kind }),
+        Adapter::Json => json::parse(input),
+        Adapter::CSharpDotNet => c_sharp_dot_net::parse(input, settings),
+        Adapter::CppCatch2 => cpp_catch2::parse(input, settings),
+        Adapter::CppGoogle => cpp_google::parse(input, settings),
+        Adapter::GoBench => go_bench::parse(input, settings),
+        Adapter::JavaJmh => java_jmh::parse(input, settings),
+        Adapter::JsBenchmark => js_benchmark::parse(input, settings),
+        Adapter::JsTime => js_time::parse(input, settings),
+        Adapter::JsVitest => js_vitest::parse(input, settings),
+        Adapter::PythonAsv => python_asv::parse(input, settings),
+        Adapter::PythonPytest => python_pytest::parse(input, settings),
+        Adapter::RubyBenchmark => ruby_benchmark::parse(input, settings),
+        Adapter::RustBench => rust_bench::parse(input, settings),
+        Adapter::RustCriterion => rust_criterion::parse(input, settings),
+        Adapter::RustIai => rust_iai::parse(input, settings),
+        Adapter::RustGungraun => rust_gungraun::parse(input, settings),
+        Adapter::ShellHyperfine => shell_hyperfine::parse(input, settings),
+        Adapter::DartBenchmarkHarness => dart_benchmark_harness::parse(input, settings),
     }
 }
 
 /// Refuse an explicit average the tool does not report (`honoured` lists those it does).
 pub(crate) fn check_average(
-    adapter: AdapterKind,
+    adapter: Adapter,
     settings: Settings,
     honoured: &[Average],
     reason: &'static str,
@@ -72,7 +72,7 @@ pub(crate) fn check_average(
 
 /// Deserialize a JSON document, after quoting bare `NaN`/`Infinity` (read by [`lenient_f64`]).
 pub(crate) fn from_json<T: DeserializeOwned>(
-    adapter: AdapterKind,
+    adapter: Adapter,
     input: &str,
 ) -> Result<T, AdaptError> {
     let input = json_non_finite_quoted(input.trim());

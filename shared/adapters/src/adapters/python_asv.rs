@@ -8,11 +8,11 @@ use bencher_wire::bmf::{Bmf, JsonMetric};
 
 use super::check_average;
 use crate::error::AdaptError;
-use crate::kind::{AdapterKind, Average, Settings};
+use crate::kind::{Adapter, Average, Settings};
 use crate::measure::LATENCY;
 use crate::text::{nanos_per, number, plus_minus, split_number_unit, strip_ansi};
 
-const KIND: AdapterKind = AdapterKind::PythonAsv;
+const KIND: Adapter = Adapter::PythonAsv;
 
 pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> {
     check_average(

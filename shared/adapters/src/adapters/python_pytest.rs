@@ -7,11 +7,11 @@ use serde::Deserialize;
 
 use super::{check_average, from_json, lenient_f64, required};
 use crate::error::AdaptError;
-use crate::kind::{AdapterKind, Average, Settings};
+use crate::kind::{Adapter, Average, Settings};
 use crate::measure::LATENCY;
 use crate::text::plus_minus;
 
-const KIND: AdapterKind = AdapterKind::PythonPytest;
+const KIND: Adapter = Adapter::PythonPytest;
 
 #[derive(Deserialize)]
 struct Report {

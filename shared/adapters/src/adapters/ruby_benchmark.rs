@@ -6,11 +6,11 @@ use bencher_wire::bmf::{Bmf, JsonMetric};
 
 use super::check_average;
 use crate::error::AdaptError;
-use crate::kind::{AdapterKind, Settings};
+use crate::kind::{Adapter, Settings};
 use crate::measure::LATENCY;
 use crate::text::number;
 
-const KIND: AdapterKind = AdapterKind::RubyBenchmark;
+const KIND: Adapter = Adapter::RubyBenchmark;
 
 pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> {
     check_average(KIND, settings, &[], "Benchmark times one run")?;

@@ -6,11 +6,11 @@ use bencher_wire::bmf::Bmf;
 
 use super::check_average;
 use crate::error::{AdaptError, unknown_unit};
-use crate::kind::{AdapterKind, Average, Settings};
+use crate::kind::{Adapter, Average, Settings};
 use crate::measure::LATENCY;
 use crate::text::{nanos_per, number, plus_minus};
 
-const KIND: AdapterKind = AdapterKind::RustBench;
+const KIND: Adapter = Adapter::RustBench;
 
 pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> {
     check_average(

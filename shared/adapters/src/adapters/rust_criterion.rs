@@ -6,11 +6,11 @@ use bencher_wire::bmf::{Bmf, JsonMetric};
 
 use super::check_average;
 use crate::error::{AdaptError, unknown_unit};
-use crate::kind::{AdapterKind, Settings};
+use crate::kind::{Adapter, Settings};
 use crate::measure::{LATENCY, THROUGHPUT};
 use crate::text::{nanos_per, number, strip_ansi};
 
-const KIND: AdapterKind = AdapterKind::RustCriterion;
+const KIND: Adapter = Adapter::RustCriterion;
 
 pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> {
     check_average(KIND, settings, &[], "criterion reports one point estimate")?;

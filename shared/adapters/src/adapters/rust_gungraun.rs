@@ -6,13 +6,13 @@ use bencher_wire::bmf::{Bmf, JsonMetric};
 
 use super::check_average;
 use crate::error::AdaptError;
-use crate::kind::{AdapterKind, Settings};
+use crate::kind::{Adapter, Settings};
 use crate::measure::{
     ESTIMATED_CYCLES, INSTRUCTIONS, L1_HITS, L2_HITS, RAM_HITS, TOTAL_READ_WRITE,
 };
 use crate::text::{number, strip_ansi};
 
-const KIND: AdapterKind = AdapterKind::RustGungraun;
+const KIND: Adapter = Adapter::RustGungraun;
 
 pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> {
     check_average(KIND, settings, &[], "gungraun counts one run")?;

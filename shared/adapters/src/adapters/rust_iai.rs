@@ -6,11 +6,11 @@ use bencher_wire::bmf::{Bmf, JsonMetric};
 
 use super::check_average;
 use crate::error::AdaptError;
-use crate::kind::{AdapterKind, Settings};
+use crate::kind::{Adapter, Settings};
 use crate::measure::{ESTIMATED_CYCLES, INSTRUCTIONS, L1_ACCESSES, L2_ACCESSES, RAM_ACCESSES};
 use crate::text::{number, strip_ansi};
 
-const KIND: AdapterKind = AdapterKind::RustIai;
+const KIND: Adapter = Adapter::RustIai;
 
 pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> {
     check_average(KIND, settings, &[], "iai counts one run")?;

@@ -6,6 +6,7 @@ pub mod intake;
 pub mod job;
 pub mod metrics;
 pub mod notifier;
+pub mod processor;
 pub mod resolver;
 pub mod scheduler;
 pub mod spec;
