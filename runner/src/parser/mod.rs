@@ -124,6 +124,19 @@ impl UpArgs {
     }
 }
 
+/// Runs a parsed `bencher-runner` command line to completion: the whole binary but `main`.
+pub async fn run_cli(cli: Cli) -> anyhow::Result<()> {
+    let Command::Up(args) = cli.command;
+    let config = args.load(bencher_runtime::ConfigLoader::from_process_env())?;
+    bencher_runtime::init_tracing(config.log.format, &config.log.filter)?;
+    let runner = args.runner_config(&config)?;
+    let nats = bencher_runtime::nats::connect(&config.nats, "bencher-runner").await?;
+    let shutdown = bencher_runtime::Shutdown::new();
+    shutdown.trigger_on_signal();
+    crate::run(runner, nats, shutdown).await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

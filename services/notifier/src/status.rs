@@ -30,6 +30,19 @@ impl Handler for StatusProjector {
             .info()
             .map_err(|e| HandlerError::poison(format!("no jetstream metadata: {e}")))?
             .stream_sequence;
+        if !self.subjects.is_job_event(&msg.subject) {
+            // Report and alert events: nothing to project into the job-status bucket (their
+            // payloads can parse as job events, so the subject decides).
+            return match serde_json::from_slice::<ReportEventMessage>(&msg.payload).is_ok()
+                || serde_json::from_slice::<AlertRaised>(&msg.payload).is_ok()
+            {
+                true => Ok(()),
+                false => Err(HandlerError::poison(format!(
+                    "malformed event on {}",
+                    msg.subject
+                ))),
+            };
+        }
         match serde_json::from_slice::<JobEventMessage>(&msg.payload) {
             Ok(event) if msg.subject.as_str() == event.subject(&self.subjects) => {
                 self.project(&event, sequence).await

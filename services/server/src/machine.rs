@@ -6,7 +6,7 @@ use std::path::Path;
 /// What this machine offers a benchmark.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MachineSpec {
-    /// OCI architecture name (`amd64`, `arm64`).
+    /// CPU architecture, as Bencher names it (`x86_64`, `aarch64`).
     pub architecture: String,
     /// Logical CPUs.
     pub cpu: u32,
@@ -30,22 +30,12 @@ impl MachineSpec {
             .map(|s| s.f_bavail.saturating_mul(s.f_frsize))
             .unwrap_or(0);
         Self {
-            architecture: oci_architecture(std::env::consts::ARCH).to_owned(),
+            // Bencher's names (`x86_64`, `aarch64`); the resolver maps them to OCI platforms.
+            architecture: std::env::consts::ARCH.to_owned(),
             cpu,
             memory,
             disk,
         }
-    }
-}
-
-/// Rust's architecture names → the OCI platform names images use.
-fn oci_architecture(rust_arch: &str) -> &str {
-    match rust_arch {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        "x86" => "386",
-        "powerpc64" => "ppc64le",
-        other => other,
     }
 }
 
@@ -73,6 +63,6 @@ mod tests {
         assert!(spec.cpu >= 1);
         assert!(spec.memory > 0, "{spec:?}");
         assert!(spec.disk > 0, "{spec:?}");
-        assert_eq!(spec.architecture, oci_architecture(std::env::consts::ARCH));
+        assert_eq!(spec.architecture, std::env::consts::ARCH);
     }
 }

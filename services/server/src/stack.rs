@@ -174,7 +174,13 @@ impl Stack {
                             .context("notifier")
                     });
                 }
-                "processor" => {}
+                "processor" => {
+                    tasks.spawn(async move {
+                        bencher_processor::run(ctx, db, shutdown)
+                            .await
+                            .context("processor")
+                    });
+                }
                 other => anyhow::bail!("unknown service {other}"),
             }
             tracing::info!(service, "service started");

@@ -51,15 +51,49 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> anyhow::Result<()> {
 
 async fn run_stack(
     config: Arc<bencher_runtime::Config>,
-    _args: &UpArgs,
+    args: &UpArgs,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     let services = stack::selected_services(&[ServiceName::All]);
-    let stack = Stack::start(config.clone(), services, shutdown.clone()).await?;
+    let mut stack = Stack::start(config.clone(), services, shutdown.clone()).await?;
+    record_default_spec(&stack.db, &config.data_dir).await?;
 
-    let machine = MachineSpec::detect(&config.data_dir);
+    if !args.no_runner {
+        let mut runner_config =
+            bencher_runner::RunnerConfig::from_config(&with_default_spec(&config))
+                .context("configuring the local runner")?;
+        runner_config.specs.dedup();
+        let nats = stack.ctx.nats.clone();
+        let runner_shutdown = shutdown.clone();
+        stack.spawn(async move {
+            bencher_runner::run(runner_config, nats, runner_shutdown)
+                .await
+                .context("local runner")
+        });
+    }
+
+    println!("bencherd ready on http://{}", stack.local_addr);
+    stack.wait(shutdown).await
+}
+
+/// The configuration with the `default` spec among the runner's specs: the local runner serves
+/// the spec `up` records for this machine.
+fn with_default_spec(config: &bencher_runtime::Config) -> bencher_runtime::Config {
+    let mut config = config.clone();
+    if !config.runner.specs.iter().any(|s| s == DEFAULT_SPEC_SLUG) {
+        config.runner.specs.insert(0, DEFAULT_SPEC_SLUG.to_owned());
+    }
+    config
+}
+
+/// Records the spec `default`, describing this machine, as the default spec.
+pub async fn record_default_spec(
+    db: &sea_orm::DatabaseConnection,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<()> {
+    let machine = MachineSpec::detect(data_dir);
     let spec = upsert_default_spec(
-        &stack.db,
+        db,
         NewSpec {
             slug: DEFAULT_SPEC_SLUG.parse::<Slug>()?,
             name: "This machine".to_owned(),
@@ -79,7 +113,5 @@ async fn run_stack(
         architecture = %machine.architecture,
         "default spec describes this machine"
     );
-
-    println!("bencherd ready on http://{}", stack.local_addr);
-    stack.wait(shutdown).await
+    Ok(())
 }

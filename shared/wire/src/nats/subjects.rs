@@ -155,6 +155,15 @@ impl Subjects {
         self.v1(format_args!("evt.job.{job}.{kind}"))
     }
 
+    /// Whether `subject` is a job event (`<p>.v1.evt.job.<job>.<event>`), as opposed to a report
+    /// or alert event: payloads of different kinds can look alike, subjects cannot.
+    pub fn is_job_event(&self, subject: &str) -> bool {
+        subject
+            .strip_prefix(self.prefix.as_str())
+            .and_then(|rest| rest.strip_prefix(".v1.evt.job."))
+            .is_some_and(|rest| rest.split('.').count() == 2)
+    }
+
     /// `<p>.v1.evt.job.*.<event>`: one kind of transition of every job (consumer filters).
     pub fn job_event_filter(&self, kind: JobEventKind) -> String {
         self.v1(format_args!("evt.job.*.{kind}"))
@@ -261,6 +270,17 @@ mod tests {
             s.status(job),
             "bencher.v1.status.0191c2a4-0000-7000-8000-000000000001"
         );
+    }
+
+    #[test]
+    fn tells_job_events_from_report_events() {
+        let s = Subjects::default();
+        let job = JobUuid::new();
+        let report = ReportUuid::new();
+        assert!(s.is_job_event(&s.job_event(job, JobEventKind::Processed)));
+        assert!(!s.is_job_event(&s.report_event(report, ReportEventKind::Processed)));
+        assert!(!s.is_job_event(&s.alert_raised(ProjectUuid::new())));
+        assert!(!s.is_job_event("other.v1.evt.job.x.processed"));
     }
 
     #[test]
