@@ -64,6 +64,14 @@ pub async fn run(
     shutdown: Shutdown,
 ) -> Result<(), RunnerError> {
     config.validate()?;
+    let mut config = config;
+    // runc resolves relative mount sources against the bundle, not our working directory.
+    config.sandbox.work_dir = std::path::absolute(&config.sandbox.work_dir).map_err(|e| {
+        RunnerError::Config(format!(
+            "work dir {}: {e}",
+            config.sandbox.work_dir.display()
+        ))
+    })?;
     cleanup::clean_work_dir(&config.sandbox).await?;
     let js = jetstream::new(nats.clone());
     let mut queues = dispatch::Queues::open(&config, &nats, &js).await?;

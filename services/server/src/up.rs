@@ -23,6 +23,10 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> anyhow::Result<()> {
     bencher_runtime::init_tracing(config.log.format, &config.log.filter)?;
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data dir {}", config.data_dir.display()))?;
+    // Absolute from here on: the SQLite URL, the NATS store and runc bundles must not depend on
+    // the working directory of whoever reads them.
+    config.data_dir = std::path::absolute(&config.data_dir)
+        .with_context(|| format!("resolving the data dir {}", config.data_dir.display()))?;
 
     let shutdown = Shutdown::new();
     shutdown.trigger_on_signal();
