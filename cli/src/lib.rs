@@ -6,6 +6,7 @@
 //! - [`run`]: `bencher run` (local flow and `--image` jobs).
 //! - [`job`]: `bencher job list|view|cancel|logs`.
 //! - [`adapt`]: `bencher adapt`.
+//! - [`threshold`]: `bencher threshold ...`; [`alert`]: `bencher alert list|view|dismiss`.
 //! - [`watch`]: following a job (NATS, server-sent events, polling).
 //! - [`client`]: the `/v0` HTTP client; [`sse`]: the event-stream parser.
 //! - [`render`]: tables; [`error`]: [`CliError`].
@@ -14,6 +15,7 @@
 //! non-zero, an alert with `--err`, or any error); 130 interrupted with the job left running.
 
 pub mod adapt;
+pub mod alert;
 pub mod client;
 pub mod error;
 pub mod job;
@@ -21,6 +23,7 @@ pub mod parser;
 pub mod render;
 pub mod run;
 pub mod sse;
+pub mod threshold;
 pub mod watch;
 
 use std::process::ExitCode;
@@ -62,5 +65,7 @@ pub async fn execute(cli: Cli) -> Result<Outcome, CliError> {
         Command::Run(args) => run::run(*args).await,
         Command::Job(args) => job::run(args.command).await,
         Command::Adapt(args) => adapt::run(&args),
+        Command::Threshold(args) => threshold::run(args.command).await,
+        Command::Alert(args) => alert::run(args.command).await,
     }
 }

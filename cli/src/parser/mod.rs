@@ -3,16 +3,22 @@
 //! - [`run`]: `bencher run` (Bencher's flags, threshold groups, image jobs).
 //! - [`job`]: `bencher job list|view|cancel|logs`.
 //! - [`adapt`]: `bencher adapt`.
+//! - [`threshold`]: `bencher threshold create|list|view|update|delete`.
+//! - [`alert`]: `bencher alert list|view|dismiss`.
 
 pub mod adapt;
+pub mod alert;
 pub mod job;
 pub mod run;
+pub mod threshold;
 
 use clap::{Args, Parser, Subcommand};
 
 pub use adapt::AdaptArgs;
+pub use alert::{AlertArgs, AlertCommand};
 pub use job::{JobArgs, JobCommand};
 pub use run::{OrUnset, OutputFormat, RunArgs, ThresholdArgs};
+pub use threshold::{ModelArgs, ThresholdCommand, ThresholdCrudArgs};
 
 /// The server this CLI talks to when `--host` and `BENCHER_HOST` are absent.
 pub const DEFAULT_HOST: &str = "http://127.0.0.1:6610";
@@ -35,6 +41,10 @@ pub enum Command {
     Job(JobArgs),
     /// Parse harness output into Bencher Metric Format, locally.
     Adapt(AdaptArgs),
+    /// Create, list, view, update or delete thresholds.
+    Threshold(ThresholdCrudArgs),
+    /// List, view or dismiss alerts.
+    Alert(AlertArgs),
 }
 
 /// Where the API is and how to authenticate.

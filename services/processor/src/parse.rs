@@ -167,7 +167,7 @@ mod tests {
             .iter()
             .find(|m| m.slug.as_str() == "latency")
             .unwrap();
-        assert_eq!(latency.units, "ns");
+        assert_eq!(latency.units, "nanoseconds (ns)");
         assert_eq!(parsed.measures.len(), 2);
     }
 

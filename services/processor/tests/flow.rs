@@ -70,9 +70,13 @@ async fn completed_bmf_is_stored_once_and_processed() -> anyhow::Result<()> {
     assert!(
         build
             .iter()
-            .any(|m| m.slug == "build-time" && m.units == "s")
+            .any(|m| m.slug == "build-time" && m.units == "seconds (s)")
     );
-    assert!(build.iter().any(|m| m.slug == "latency" && m.units == "ns"));
+    assert!(
+        build
+            .iter()
+            .any(|m| m.slug == "latency" && m.units == "nanoseconds (ns)")
+    );
     let row = report_by_id(&db, report.id).await?.unwrap();
     assert_eq!(
         row.end_time, event.at,

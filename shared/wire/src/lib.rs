@@ -9,7 +9,7 @@
 //! - [`values`]: validated names, hashes, timeouts and bounded lists; [`image`]: image references
 //!   and digests.
 //! - [`status`]: the job status state machine.
-//! - [`bmf`]: Bencher Metric Format.
+//! - [`bmf`]: Bencher Metric Format; [`measure`]: the built-in measures (names and units).
 //! - [`error`]: why a value was refused at the edge.
 //! - `samples` (feature `samples`): every checked-in JSON sample, for other crates' tests.
 //!
@@ -20,6 +20,7 @@ pub mod error;
 pub mod ids;
 pub mod image;
 pub mod json;
+pub mod measure;
 pub mod msg;
 pub mod nats;
 pub mod priority;

@@ -14,7 +14,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::json::{JsonAlert, JsonError, JsonJob, JsonNewRun, JsonReport, JsonSpec, JsonWatch};
+use crate::json::{
+    JsonAlert, JsonError, JsonJob, JsonNewRun, JsonNewThreshold, JsonReport, JsonSpec,
+    JsonThreshold, JsonThresholdModel, JsonUpdateAlert, JsonWatch,
+};
 use crate::msg::{
     AlertRaised, JobControlMessage, JobEventMessage, JobStatusSnapshot, LogLine,
     ReportEventMessage, RunJob,
@@ -32,6 +35,14 @@ pub enum SampleKind {
     JsonJob,
     /// [`JsonAlert`] (HTTP body).
     JsonAlert,
+    /// [`JsonUpdateAlert`] (HTTP body).
+    JsonUpdateAlert,
+    /// [`JsonThreshold`] (HTTP body).
+    JsonThreshold,
+    /// [`JsonNewThreshold`] (HTTP body).
+    JsonNewThreshold,
+    /// [`JsonThresholdModel`] (HTTP body of a threshold update).
+    JsonThresholdModel,
     /// [`JsonSpec`] (HTTP body).
     JsonSpec,
     /// [`JsonWatch`] (HTTP body).
@@ -56,11 +67,15 @@ pub enum SampleKind {
 
 impl SampleKind {
     /// Every kind; each has at least one sample.
-    pub const ALL: [SampleKind; 14] = [
+    pub const ALL: [SampleKind; 18] = [
         SampleKind::JsonNewRun,
         SampleKind::JsonReport,
         SampleKind::JsonJob,
         SampleKind::JsonAlert,
+        SampleKind::JsonUpdateAlert,
+        SampleKind::JsonThreshold,
+        SampleKind::JsonNewThreshold,
+        SampleKind::JsonThresholdModel,
         SampleKind::JsonSpec,
         SampleKind::JsonWatch,
         SampleKind::JsonError,
@@ -81,6 +96,10 @@ impl SampleKind {
                 | SampleKind::JsonReport
                 | SampleKind::JsonJob
                 | SampleKind::JsonAlert
+                | SampleKind::JsonUpdateAlert
+                | SampleKind::JsonThreshold
+                | SampleKind::JsonNewThreshold
+                | SampleKind::JsonThresholdModel
                 | SampleKind::JsonSpec
                 | SampleKind::JsonWatch
                 | SampleKind::JsonError
@@ -132,8 +151,12 @@ samples! {
     "json_job" => JsonJob,
     "json_new_run" => JsonNewRun,
     "json_new_run_local" => JsonNewRun,
+    "json_new_threshold" => JsonNewThreshold,
     "json_report" => JsonReport,
     "json_spec" => JsonSpec,
+    "json_threshold" => JsonThreshold,
+    "json_threshold_model" => JsonThresholdModel,
+    "json_update_alert" => JsonUpdateAlert,
     "json_watch" => JsonWatch,
     "log_line" => LogLine,
     "report_processed" => ReportEvent,
@@ -154,6 +177,10 @@ impl Sample {
             SampleKind::JsonReport => typed::<JsonReport>(json),
             SampleKind::JsonJob => typed::<JsonJob>(json),
             SampleKind::JsonAlert => typed::<JsonAlert>(json),
+            SampleKind::JsonUpdateAlert => typed::<JsonUpdateAlert>(json),
+            SampleKind::JsonThreshold => typed::<JsonThreshold>(json),
+            SampleKind::JsonNewThreshold => typed::<JsonNewThreshold>(json),
+            SampleKind::JsonThresholdModel => typed::<JsonThresholdModel>(json),
             SampleKind::JsonSpec => typed::<JsonSpec>(json),
             SampleKind::JsonWatch => typed::<JsonWatch>(json),
             SampleKind::JsonError => typed::<JsonError>(json),

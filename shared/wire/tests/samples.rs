@@ -138,3 +138,21 @@ fn new_run_samples_pass_validation() {
             .unwrap_or_else(|e| panic!("{}: {e}", sample.stem));
     }
 }
+
+#[test]
+fn threshold_samples_pass_validation() {
+    for sample in samples::all() {
+        let model = match sample.kind {
+            SampleKind::JsonThresholdModel => serde_json::from_str(sample.json).unwrap(),
+            SampleKind::JsonNewThreshold => {
+                serde_json::from_str::<bencher_wire::json::JsonNewThreshold>(sample.json)
+                    .unwrap()
+                    .model
+            }
+            _ => continue,
+        };
+        model
+            .validate()
+            .unwrap_or_else(|e| panic!("{}: {e}", sample.stem));
+    }
+}

@@ -7,6 +7,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use bencher_wire::Slug;
+use bencher_wire::measure::{CUSTOM_UNITS, built_in_measure};
 use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
@@ -30,14 +31,13 @@ pub struct NewMeasure {
 }
 
 impl NewMeasure {
-    /// Bencher's built-in measures by slug; any other slug gets its slug as name and `units`.
+    /// The measure a slug names: a built-in ([`bencher_wire::measure`], the table the
+    /// result-processor uses too) with its name and units; any other slug gets its slug as name
+    /// and [`CUSTOM_UNITS`].
     pub fn for_slug(slug: &Slug) -> Self {
-        let (name, units) = match slug.as_str() {
-            "latency" => ("Latency", "nanoseconds (ns)"),
-            "throughput" => ("Throughput", "operations / second (ops/s)"),
-            "build-time" => ("Build Time", "seconds (s)"),
-            "file-size" => ("File Size", "bytes (B)"),
-            other => (other, "units"),
+        let (name, units) = match built_in_measure(slug.as_str()) {
+            Some(info) => (info.name, info.units),
+            None => (slug.as_str(), CUSTOM_UNITS),
         };
         Self {
             slug: slug.clone(),
@@ -329,4 +329,25 @@ pub async fn store_metrics<C: ConnectionTrait>(
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bencher_wire::measure::BUILT_IN_MEASURES;
+
+    #[test]
+    fn measures_for_slugs_come_from_the_one_built_in_table() {
+        for info in BUILT_IN_MEASURES {
+            let m = NewMeasure::for_slug(&info.slug.parse().unwrap());
+            assert_eq!((m.name.as_str(), m.units.as_str()), (info.name, info.units));
+        }
+        let latency = NewMeasure::for_slug(&"latency".parse().unwrap());
+        assert_eq!(latency.units, "nanoseconds (ns)");
+        let custom = NewMeasure::for_slug(&"dhat-bytes".parse().unwrap());
+        assert_eq!(
+            (custom.name.as_str(), custom.units.as_str()),
+            ("dhat-bytes", "units")
+        );
+    }
 }

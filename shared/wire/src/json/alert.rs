@@ -52,3 +52,30 @@ pub struct JsonAlert {
     /// When its status last changed.
     pub modified: DateTime<Utc>,
 }
+
+/// The status a user may give an alert (`silenced` is the system's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpdateAlertStatus {
+    /// Back to active.
+    Active,
+    /// Dismissed.
+    Dismissed,
+}
+
+impl From<UpdateAlertStatus> for AlertStatus {
+    fn from(status: UpdateAlertStatus) -> Self {
+        match status {
+            UpdateAlertStatus::Active => Self::Active,
+            UpdateAlertStatus::Dismissed => Self::Dismissed,
+        }
+    }
+}
+
+/// `PATCH /v0/projects/{p}/alerts/{a}`: change an alert's status.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JsonUpdateAlert {
+    /// The new status; absent: unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<UpdateAlertStatus>,
+}

@@ -1,7 +1,8 @@
 //! HTTP JSON bodies of the `/v0` API, in Bencher's shapes and field names.
 //!
 //! - [`JsonNewRun`] (`POST /v0/run`) → [`JsonReport`] with [`JsonJob`] and its [`JsonWatch`].
-//! - [`JsonAlert`], [`JsonSpec`], [`JsonError`] (every error response).
+//! - [`JsonThreshold`] (with [`JsonModel`]), [`JsonNewThreshold`], [`JsonThresholdModel`].
+//! - [`JsonAlert`], [`JsonUpdateAlert`], [`JsonSpec`], [`JsonError`] (every error response).
 
 mod adapter;
 mod alert;
@@ -12,7 +13,7 @@ mod run;
 mod threshold;
 
 pub use adapter::{Adapter, Average, Fold, JsonRunSettings};
-pub use alert::{AlertStatus, BoundaryLimit, JsonAlert};
+pub use alert::{AlertStatus, BoundaryLimit, JsonAlert, JsonUpdateAlert, UpdateAlertStatus};
 pub use error::{ErrorCode, JsonError};
 pub use job::{Architecture, JsonIterationOutput, JsonJob, JsonJobOutput, JsonSpec, JsonWatch};
 pub use report::{
@@ -21,4 +22,7 @@ pub use report::{
     JsonResourceRef, JsonTestbedRef,
 };
 pub use run::{JsonNewRun, JsonNewRunJob, JsonStartPoint};
-pub use threshold::{JsonNewRunThresholds, JsonThresholdModel, ThresholdTest};
+pub use threshold::{
+    JsonModel, JsonNewRunThresholds, JsonNewThreshold, JsonThreshold, JsonThresholdModel,
+    ThresholdTest,
+};

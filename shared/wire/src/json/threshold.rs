@@ -1,69 +1,23 @@
 //! Threshold models: the statistical test and boundaries that decide when a metric alerts.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
+pub use bencher_stats::ThresholdTest;
+use bencher_stats::{Model, StatsError};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::report::{JsonBranchRef, JsonMeasure, JsonTestbedRef};
 use crate::error::ValidationError;
-
-/// The statistical test of a threshold (Bencher's names).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ThresholdTest {
-    /// Fixed limits: the boundaries are the limits.
-    Static,
-    /// Percentage above/below the baseline mean; boundaries are fractions (0.1 = 10 %).
-    Percentage,
-    /// z-score; boundaries are percentiles in [0.5, 1).
-    ZScore,
-    /// Student's t; boundaries are percentiles in [0.5, 1).
-    TTest,
-    /// Log-normal; boundaries are percentiles in [0.5, 1).
-    LogNormal,
-    /// Interquartile range; boundaries are multipliers of the IQR.
-    Iqr,
-    /// Delta interquartile range; boundaries are multipliers of the delta IQR.
-    DeltaIqr,
-}
-
-impl ThresholdTest {
-    /// The name used in JSON and on the command line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Static => "static",
-            Self::Percentage => "percentage",
-            Self::ZScore => "z_score",
-            Self::TTest => "t_test",
-            Self::LogNormal => "log_normal",
-            Self::Iqr => "iqr",
-            Self::DeltaIqr => "delta_iqr",
-        }
-    }
-
-    /// Whether `boundary` is meaningful for this test.
-    pub fn accepts_boundary(self, boundary: f64) -> bool {
-        boundary.is_finite()
-            && match self {
-                Self::Static => true,
-                Self::Percentage | Self::Iqr | Self::DeltaIqr => boundary >= 0.0,
-                Self::ZScore | Self::TTest | Self::LogNormal => (0.5..1.0).contains(&boundary),
-            }
-    }
-}
-
-impl fmt::Display for ThresholdTest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use crate::ids::{ModelUuid, ProjectUuid, ThresholdUuid};
+use crate::values::NameId;
 
 /// A threshold's model: the test, how much history it uses and its boundaries.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct JsonThresholdModel {
     /// The statistical test.
     pub test: ThresholdTest,
-    /// Fewest historical metrics before the test applies (at least 2).
+    /// Fewest historical metrics before the test applies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_sample_size: Option<u32>,
     /// Most historical metrics used.
@@ -81,70 +35,67 @@ pub struct JsonThresholdModel {
 }
 
 impl JsonThresholdModel {
-    /// Check the rules JSON cannot: at least one boundary, each in the test's range, sample
-    /// sizes ordered, window positive.
+    /// Check the rules JSON cannot, with `bencher-stats`' [`Model::validate`] (the one rule
+    /// set: at least one finite boundary; `static`: lower ≤ upper, no sample sizes or window;
+    /// `percentage`, `iqr`, `delta_iqr`: boundaries ≥ 0; `z_score`, `t_test`, `log_normal`:
+    /// boundaries in [0.5, 1), sample sizes ≥ 2; sizes and window ≥ 1; min ≤ max). The error
+    /// names the field at fault.
     pub fn validate(&self) -> Result<(), ValidationError> {
-        let test = self.test;
-        if self.lower_boundary.is_none() && self.upper_boundary.is_none() {
-            return Err(ValidationError::invalid(
+        Model::from(*self)
+            .validate()
+            .map_err(|e| stats_error(self.test, &e))
+    }
+}
+
+/// A [`StatsError`] as a [`ValidationError`] naming the field (without repeating it).
+fn stats_error(test: ThresholdTest, err: &StatsError) -> ValidationError {
+    let field = match err {
+        StatsError::NotFinite { field, .. }
+        | StatsError::Negative { field, .. }
+        | StatsError::NotAProbability { field, .. }
+        | StatsError::NotAllowed { field, .. }
+        | StatsError::TooSmall { field, .. } => *field,
+        StatsError::LowerAboveUpper { .. } => "lower_boundary",
+        StatsError::MinAboveMax { .. } => "min_sample_size",
+        StatsError::NoBoundary => {
+            return ValidationError::invalid(
                 "threshold",
                 format!("a {test} threshold needs a lower or an upper boundary"),
-            ));
+            );
         }
-        for (what, boundary) in [
-            ("lower_boundary", self.lower_boundary),
-            ("upper_boundary", self.upper_boundary),
-        ] {
-            if let Some(b) = boundary.filter(|b| !test.accepts_boundary(*b)) {
-                let range = match test {
-                    ThresholdTest::Static => "a finite number",
-                    ThresholdTest::Percentage | ThresholdTest::Iqr | ThresholdTest::DeltaIqr => {
-                        "at least 0"
-                    }
-                    _ => "in [0.5, 1)",
-                };
-                return Err(ValidationError::invalid(
-                    what,
-                    format!("{b} is not valid for {test}: use {range}"),
-                ));
-            }
+        StatsError::Normal(_) | StatsError::StudentsT(_) | StatsError::LogNormal(_) => "threshold",
+    };
+    let message = err.to_string();
+    let reason = message
+        .strip_prefix(field)
+        .and_then(|rest| rest.strip_prefix(": "))
+        .unwrap_or(&message);
+    ValidationError::invalid(field, reason)
+}
+
+impl From<JsonThresholdModel> for Model {
+    fn from(m: JsonThresholdModel) -> Self {
+        Self {
+            test: m.test,
+            min_sample_size: m.min_sample_size,
+            max_sample_size: m.max_sample_size,
+            window: m.window,
+            lower_boundary: m.lower_boundary,
+            upper_boundary: m.upper_boundary,
         }
-        if let (ThresholdTest::Static, Some(lower), Some(upper)) =
-            (test, self.lower_boundary, self.upper_boundary)
-            && lower > upper
-        {
-            return Err(ValidationError::invalid(
-                "lower_boundary",
-                format!("{lower} is above the upper boundary {upper}"),
-            ));
+    }
+}
+
+impl From<Model> for JsonThresholdModel {
+    fn from(m: Model) -> Self {
+        Self {
+            test: m.test,
+            min_sample_size: m.min_sample_size,
+            max_sample_size: m.max_sample_size,
+            window: m.window,
+            lower_boundary: m.lower_boundary,
+            upper_boundary: m.upper_boundary,
         }
-        if self.min_sample_size.is_some_and(|n| n < 2) {
-            return Err(ValidationError::invalid(
-                "min_sample_size",
-                "must be at least 2",
-            ));
-        }
-        if let (Some(min), Some(max)) = (self.min_sample_size, self.max_sample_size)
-            && max < min
-        {
-            return Err(ValidationError::invalid(
-                "max_sample_size",
-                format!("{max} is below min_sample_size {min}"),
-            ));
-        }
-        if self.max_sample_size.is_some_and(|n| n < 2) {
-            return Err(ValidationError::invalid(
-                "max_sample_size",
-                "must be at least 2",
-            ));
-        }
-        if self.window == Some(0) {
-            return Err(ValidationError::invalid(
-                "window",
-                "must be at least 1 second",
-            ));
-        }
-        Ok(())
     }
 }
 
@@ -179,6 +130,61 @@ impl JsonNewRunThresholds {
         }
         Ok(())
     }
+}
+
+/// `POST /v0/projects/{p}/thresholds`: a threshold on a branch, testbed and measure (each by
+/// UUID, slug or name; they must exist) with its first model. `PUT .../thresholds/{t}` takes a
+/// [`JsonThresholdModel`] alone: a new model version, the old one kept and marked replaced.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JsonNewThreshold {
+    /// The branch.
+    pub branch: NameId,
+    /// The testbed.
+    pub testbed: NameId,
+    /// The measure.
+    pub measure: NameId,
+    /// The model, its fields at the top level (Bencher's shape).
+    #[serde(flatten)]
+    pub model: JsonThresholdModel,
+}
+
+/// One version of a threshold's model.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JsonModel {
+    /// The version.
+    pub uuid: ModelUuid,
+    /// Its threshold.
+    pub threshold: ThresholdUuid,
+    /// The model, its fields at the top level (Bencher's shape).
+    #[serde(flatten)]
+    pub model: JsonThresholdModel,
+    /// When this version was made.
+    pub created: DateTime<Utc>,
+    /// When a newer version (or a reset) took over; absent while current.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced: Option<DateTime<Utc>>,
+}
+
+/// A threshold, as `/v0/projects/{p}/thresholds` shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JsonThreshold {
+    /// The threshold.
+    pub uuid: ThresholdUuid,
+    /// Its project.
+    pub project: ProjectUuid,
+    /// Its branch.
+    pub branch: JsonBranchRef,
+    /// Its testbed.
+    pub testbed: JsonTestbedRef,
+    /// Its measure.
+    pub measure: JsonMeasure,
+    /// The current model; absent when `--thresholds-reset` retired it (no boundaries then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<JsonModel>,
+    /// When it was created.
+    pub created: DateTime<Utc>,
+    /// When its model last changed.
+    pub modified: DateTime<Utc>,
 }
 
 #[cfg(test)]
@@ -277,5 +283,46 @@ mod tests {
             err.contains("latency") && err.contains("upper_boundary"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_rules_are_the_stats_rules() {
+        // Rules wire once had apart from bencher-stats: static takes no sizes or window, and
+        // non-distribution tests accept a minimum sample size of 1.
+        let mut m = model(ThresholdTest::Static, None, Some(5.0));
+        m.window = Some(60);
+        let err = m.validate().unwrap_err();
+        assert_eq!(err.field(), Some("window"));
+        assert_eq!(
+            err.to_string(),
+            "invalid window: must not be set for the static test"
+        );
+        let mut p = model(ThresholdTest::Percentage, None, Some(0.1));
+        p.min_sample_size = Some(1);
+        assert!(p.validate().is_ok());
+        for test in ThresholdTest::ALL {
+            for b in [-1.0, 0.0, 0.3, 0.5, 0.99, 1.0, 2.0] {
+                let m = model(test, Some(b), None);
+                assert_eq!(
+                    m.validate().is_ok(),
+                    Model::from(m).validate().is_ok(),
+                    "{test} {b}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_new_threshold_has_the_model_at_the_top_level() {
+        let json = r#"{"branch": "main", "testbed": "ci", "measure": "latency",
+            "test": "t_test", "max_sample_size": 64, "upper_boundary": 0.99}"#;
+        let t: JsonNewThreshold = serde_json::from_str(json).unwrap();
+        assert_eq!(t.measure.to_string(), "latency");
+        assert_eq!(t.model.test, ThresholdTest::TTest);
+        assert_eq!(t.model.max_sample_size, Some(64));
+        assert_eq!(t.model.upper_boundary, Some(0.99));
+        let back = serde_json::to_value(&t).unwrap();
+        assert_eq!(back["test"], "t_test");
+        assert!(back.get("model").is_none());
     }
 }
