@@ -29,6 +29,7 @@ mod m20260101_000011_create_webhook;
 mod m20260201_000001_add_announced;
 mod m20260203_000001_create_job_schedule;
 mod m20260204_000001_add_report_processed;
+mod m20260301_000001_create_registry;
 mod util;
 
 /// Every migration of the schema, oldest first.
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260201_000001_add_announced::Migration),
             Box::new(m20260203_000001_create_job_schedule::Migration),
             Box::new(m20260204_000001_add_report_processed::Migration),
+            Box::new(m20260301_000001_create_registry::Migration),
         ]
     }
 }

@@ -8,9 +8,11 @@
 //! - [`run`](mod@run): `POST /v0/run`.
 //! - [`jobs`]: list, view and cancel jobs; [`reports`]: view a report; [`events`]: server-sent
 //!   events of a job's status and log lines.
+//! - [`thresholds`]: threshold CRUD; [`alerts`]: list, view and dismiss alerts.
 //! - [`announce`]: the `job.requested` / `report.submitted` events built from committed rows;
 //!   [`outbox`]: re-publishes rows committed but never announced.
 //! - [`view`], [`output`]: rows to JSON; job outputs read back from the outputs store.
+//! - [`registry`]: the built-in OCI registry (distribution API v1.1) under `/v2/`.
 //!
 //! Routes:
 //!
@@ -22,7 +24,10 @@
 //! | `POST /v0/projects/{p}/jobs/{j}/cancel` | 202 `JsonJob`; 409 when already finished |
 //! | `GET /v0/projects/{p}/jobs/{j}/events` | `text/event-stream`: `status`, `log`, `end` |
 //! | `GET /v0/projects/{p}/reports/{r}` | `JsonReport` with results, boundaries, alerts |
+//! | `GET`/`POST /v0/projects/{p}/thresholds`, `GET`/`PUT`/`DELETE .../thresholds/{t}` | see [`thresholds`] |
+//! | `GET /v0/projects/{p}/alerts[?status=]`, `GET`/`PATCH .../alerts/{a}` | see [`alerts`] |
 
+pub mod alerts;
 pub mod announce;
 pub mod error;
 pub mod events;
@@ -30,9 +35,11 @@ pub mod extract;
 pub mod jobs;
 pub mod outbox;
 pub mod output;
+pub mod registry;
 pub mod reports;
 pub mod run;
 pub mod state;
+pub mod thresholds;
 pub mod view;
 
 use std::net::SocketAddr;
@@ -67,7 +74,23 @@ pub fn router(state: IntakeState) -> Router {
             "/v0/projects/{project}/reports/{report}",
             get(reports::view),
         )
-        .with_state(state)
+        .route(
+            "/v0/projects/{project}/thresholds",
+            get(thresholds::list).post(thresholds::create),
+        )
+        .route(
+            "/v0/projects/{project}/thresholds/{threshold}",
+            get(thresholds::view)
+                .put(thresholds::update)
+                .delete(thresholds::delete),
+        )
+        .route("/v0/projects/{project}/alerts", get(alerts::list))
+        .route(
+            "/v0/projects/{project}/alerts/{alert}",
+            get(alerts::view).patch(alerts::update),
+        )
+        .with_state(state.clone())
+        .merge(registry::router(state))
 }
 
 /// Serve intake alone on `ctx.config.http.listen`, with the outbox, until `shutdown` trips.

@@ -58,6 +58,8 @@ pub struct Config {
     pub scheduler: SchedulerConfig,
     /// Runner daemon.
     pub runner: RunnerConfig,
+    /// The built-in OCI registry (served by intake under `/v2/`).
+    pub registry: RegistryConfig,
 }
 
 impl Default for Config {
@@ -71,6 +73,7 @@ impl Default for Config {
             registries: RegistriesConfig::default(),
             scheduler: SchedulerConfig::default(),
             runner: RunnerConfig::default(),
+            registry: RegistryConfig::default(),
         }
     }
 }
@@ -231,6 +234,49 @@ impl Default for RunnerConfig {
     }
 }
 
+/// The built-in OCI registry: where blobs go, and its limits.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RegistryConfig {
+    /// Local blob directory; `None` means `<data_dir>/registry` (ignored when `s3_bucket` is set).
+    pub storage_dir: Option<PathBuf>,
+    /// S3 bucket: when set, blobs go to this bucket instead of the local directory.
+    pub s3_bucket: Option<String>,
+    /// S3 endpoint of an S3-compatible store (`http://127.0.0.1:9000`); `None` means AWS.
+    pub s3_endpoint: Option<String>,
+    /// S3 region.
+    pub s3_region: Option<String>,
+    /// S3 access key id (else the usual `AWS_*` variables).
+    pub s3_access_key_id: Option<String>,
+    /// S3 secret access key.
+    pub s3_secret_access_key: Option<String>,
+    /// Largest blob or upload session, in bytes; beyond it the registry answers 413.
+    pub max_upload_bytes: u64,
+    /// Seconds an upload session may stay untouched before it is removed.
+    pub stale_upload_secs: u64,
+    /// HS256 secret of registry tokens; `None` leaves the registry open (no token flow).
+    pub token_secret: Option<String>,
+    /// Lifetime of the tokens `/v0/auth/oci/token` issues, in seconds.
+    pub token_ttl_secs: u64,
+}
+
+impl Default for RegistryConfig {
+    fn default() -> Self {
+        Self {
+            storage_dir: None,
+            s3_bucket: None,
+            s3_endpoint: None,
+            s3_region: None,
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
+            max_upload_bytes: 1 << 30,
+            stale_upload_secs: 3600,
+            token_secret: None,
+            token_ttl_secs: 300,
+        }
+    }
+}
+
 impl Config {
     /// Loads from the process environment, the given file (else `BENCHER_CONFIG`) and flags.
     pub fn load<T: Serialize>(file: Option<&Path>, flags: &T) -> Result<Config, ConfigError> {
@@ -257,6 +303,14 @@ impl Config {
             .work_dir
             .clone()
             .unwrap_or_else(|| self.data_dir.join("runner"))
+    }
+
+    /// The registry's local blob directory, defaulting to `<data_dir>/registry`.
+    pub fn registry_storage_dir(&self) -> PathBuf {
+        self.registry
+            .storage_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("registry"))
     }
 
     /// The subject builder for the configured prefix.
