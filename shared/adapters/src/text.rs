@@ -1,6 +1,7 @@
 //! Shared pieces of the parsers: numbers as harnesses print them, time units, ANSI colour codes,
-//! and the `NaN`/`Infinity` tokens Python and .NET write into JSON. Everything here is one pass
-//! over its input, so no parser built on it can take more than linear time.
+//! the `NaN`/`Infinity` tokens Python and .NET write into JSON, and searches for the short
+//! separators harnesses print. Everything here is linear in its input (a search costs at most
+//! its separator's length per byte), so no parser built on it can take more than linear time.
 
 use std::borrow::Cow;
 
@@ -36,11 +37,11 @@ pub(crate) fn number(s: &str) -> Option<f64> {
 
 /// Split `1,234.5ms` into (`1,234.5`, `ms`): the longest numeric prefix and the rest.
 pub(crate) fn split_number_unit(s: &str) -> (&str, &str) {
-    let lower = s.get(..3).map(str::to_ascii_lowercase);
-    if lower.as_deref() == Some("nan") {
+    let starts_with = |word: &str| s.get(..3).is_some_and(|p| p.eq_ignore_ascii_case(word));
+    if starts_with("nan") {
         return s.split_at(3);
     }
-    if lower.as_deref() == Some("inf") {
+    if starts_with("inf") {
         let end = if s
             .get(..8)
             .is_some_and(|p| p.eq_ignore_ascii_case("infinity"))
@@ -71,6 +72,47 @@ pub(crate) fn split_number_unit(s: &str) -> (&str, &str) {
         }
     }
     s.split_at(end)
+}
+
+/// `haystack.split_once(needle)` for a short `needle`: finds its first character with `memchr`
+/// and compares the rest, skipping the two-way searcher's set-up, which costs more than the
+/// search on the short lines harnesses print. Linear: each candidate costs `needle.len()`.
+pub(crate) fn split_once_str<'a>(haystack: &'a str, needle: &str) -> Option<(&'a str, &'a str)> {
+    let at = find_str(haystack, needle)?;
+    Some((&haystack[..at], &haystack[at + needle.len()..]))
+}
+
+/// `haystack.rsplit_once(needle)` for a short `needle`, as [`split_once_str`].
+pub(crate) fn rsplit_once_str<'a>(haystack: &'a str, needle: &str) -> Option<(&'a str, &'a str)> {
+    let at = rfind_str(haystack, needle)?;
+    Some((&haystack[..at], &haystack[at + needle.len()..]))
+}
+
+/// Byte offset of the last `needle` in `haystack` (see [`split_once_str`]).
+pub(crate) fn rfind_str(haystack: &str, needle: &str) -> Option<usize> {
+    let first = needle.chars().next()?;
+    let mut end = haystack.len();
+    while let Some(at) = haystack[..end].rfind(first) {
+        if haystack[at..].starts_with(needle) {
+            return Some(at);
+        }
+        end = at;
+    }
+    None
+}
+
+/// Byte offset of the first `needle` in `haystack` (see [`split_once_str`]).
+pub(crate) fn find_str(haystack: &str, needle: &str) -> Option<usize> {
+    let first = needle.chars().next()?;
+    let mut from = 0;
+    while let Some(at) = haystack[from..].find(first) {
+        let at = from + at;
+        if haystack[at..].starts_with(needle) {
+            return Some(at);
+        }
+        from = at + first.len_utf8();
+    }
+    None
 }
 
 /// Nanoseconds in one `unit` (ps, ns, µs/μs/us, ms, s/sec, min, h).
@@ -218,6 +260,36 @@ mod tests {
         assert_eq!(split_number_unit("7.0µs"), ("7.0", "µs"));
         assert_eq!(split_number_unit("NaNms"), ("NaN", "ms"));
         assert_eq!(split_number_unit("ms"), ("", "ms"));
+    }
+
+    #[test]
+    fn string_splits_match_the_standard_library() {
+        let cases = [
+            ("a: b: c", ": "),
+            ("::: x", ": "),
+            ("no match", ": "),
+            ("", ": "),
+            ("x(RunTime): 1 us.", "(RunTime): "),
+            ("((RunTime): ", "(RunTime): "),
+            ("µ··· ···x", "··· "),
+            ("abc", ""),
+        ];
+        for (haystack, needle) in cases {
+            if needle.is_empty() {
+                assert_eq!(split_once_str(haystack, needle), None);
+                continue;
+            }
+            assert_eq!(
+                split_once_str(haystack, needle),
+                haystack.split_once(needle)
+            );
+            assert_eq!(
+                rsplit_once_str(haystack, needle),
+                haystack.rsplit_once(needle)
+            );
+            assert_eq!(find_str(haystack, needle), haystack.find(needle));
+            assert_eq!(rfind_str(haystack, needle), haystack.rfind(needle));
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ use bencher_wire::bmf::Bmf;
 use serde::Deserialize;
 
 use super::{check_average, from_json, lenient_f64, required};
+use crate::collect::Collector;
 use crate::error::AdaptError;
 use crate::kind::{Adapter, Average, Settings};
 use crate::measure::LATENCY;
@@ -43,7 +44,7 @@ struct Statistics {
 pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> {
     check_average(KIND, settings, &[Average::Mean, Average::Median], "")?;
     let report: Report = from_json(KIND, input)?;
-    let mut bmf = Bmf::default();
+    let mut bmf = Collector::default();
     for benchmark in report.benchmarks {
         let Some(stats) = &benchmark.statistics else {
             continue;
@@ -61,7 +62,7 @@ pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> 
         };
         bmf.insert(benchmark.full_name, LATENCY, plus_minus(value, spread));
     }
-    Ok(bmf)
+    bmf.finish()
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 use bencher_wire::bmf::Bmf;
 
 use super::check_average;
+use crate::collect::Collector;
 use crate::error::AdaptError;
 use crate::kind::{Adapter, Average, Settings};
 use crate::measure::LATENCY;
@@ -46,7 +47,7 @@ pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> 
         "Catch2 prints the mean and standard deviation",
     )?;
     let input = strip_ansi(input);
-    let mut bmf = Bmf::default();
+    let mut bmf = Collector::default();
     let mut state = State::Idle;
     let mut names = Names::default();
     for line in input.lines() {
@@ -73,7 +74,7 @@ pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> 
             (other, false) => other,
         };
     }
-    Ok(bmf)
+    bmf.finish()
 }
 
 /// A test case name, a section (indented by two) or the wrapped rest of either.
@@ -92,7 +93,7 @@ fn header_line(path: &mut Vec<String>, line: &str) {
     }
 }
 
-fn row_line(bmf: &mut Bmf, names: &mut Names, line: &str) {
+fn row_line(bmf: &mut Collector, names: &mut Names, line: &str) {
     let text = line.trim();
     if text.is_empty() {
         names.pending.clear();

@@ -10,6 +10,7 @@ use bencher_wire::bmf::{Bmf, JsonMetric};
 use serde::Deserialize;
 
 use super::{from_json, lenient_f64, required};
+use crate::collect::Collector;
 use crate::error::{AdaptError, unknown_unit};
 use crate::kind::{Adapter, Average, Settings};
 use crate::measure::{LATENCY, THROUGHPUT};
@@ -58,7 +59,7 @@ pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> 
             _ => family.iterations.push(run),
         }
     }
-    let mut bmf = Bmf::default();
+    let mut bmf = Collector::default();
     for (name, family) in families {
         let average = settings.average.unwrap_or(Average::Mean);
         let (center, spread) = match (average, family.aggregates.is_empty()) {
@@ -84,16 +85,16 @@ pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> 
             Some(stddev) => plus_minus(latency, nanos(name, stddev)?),
             None => JsonMetric::new(latency),
         };
-        bmf.insert(name.to_owned(), LATENCY, metric);
+        bmf.insert(name, LATENCY, metric);
         if let Some(items) = center.items_per_second {
             let metric = match spread.and_then(|s| s.items_per_second) {
                 Some(stddev) => plus_minus(items, stddev),
                 None => JsonMetric::new(items),
             };
-            bmf.insert(name.to_owned(), THROUGHPUT, metric);
+            bmf.insert(name, THROUGHPUT, metric);
         }
     }
-    Ok(bmf)
+    bmf.finish()
 }
 
 fn nanos(name: &str, run: &Run) -> Result<f64, AdaptError> {

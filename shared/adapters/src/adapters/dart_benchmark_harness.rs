@@ -4,10 +4,11 @@
 use bencher_wire::bmf::{Bmf, JsonMetric};
 
 use super::check_average;
+use crate::collect::Collector;
 use crate::error::{AdaptError, unknown_unit};
 use crate::kind::{Adapter, Average, Settings};
 use crate::measure::LATENCY;
-use crate::text::{nanos_per, number};
+use crate::text::{nanos_per, number, split_once_str};
 
 const KIND: Adapter = Adapter::DartBenchmarkHarness;
 
@@ -18,9 +19,9 @@ pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> 
         &[Average::Mean],
         "benchmark_harness reports the mean only",
     )?;
-    let mut bmf = Bmf::default();
+    let mut bmf = Collector::default();
     for line in input.lines() {
-        let Some((name, result)) = line.trim().split_once("(RunTime): ") else {
+        let Some((name, result)) = split_once_str(line.trim(), "(RunTime): ") else {
             continue;
         };
         let Some((value, unit)) = result
@@ -37,9 +38,9 @@ pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> 
             continue;
         }
         let scale = nanos_per(unit).ok_or_else(|| unknown_unit(name, unit))?;
-        bmf.insert(name.to_owned(), LATENCY, JsonMetric::new(value * scale));
+        bmf.insert(name, LATENCY, JsonMetric::new(value * scale));
     }
-    Ok(bmf)
+    bmf.finish()
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use bencher_wire::bmf::{Bmf, JsonMetric};
 
 use super::check_average;
+use crate::collect::Collector;
 use crate::error::AdaptError;
 use crate::kind::{Adapter, Average, Settings};
 use crate::measure::LATENCY;
@@ -18,7 +19,7 @@ pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> 
         &[Average::Mean],
         "go test -bench reports the mean only",
     )?;
-    let mut bmf = Bmf::default();
+    let mut bmf = Collector::default();
     for line in input.lines() {
         if !line.starts_with("Benchmark") {
             continue;
@@ -34,13 +35,13 @@ pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> 
         while let (Some(value), Some(unit)) = (tokens.next(), tokens.next()) {
             if unit == "ns/op" {
                 if let Some(value) = number(value) {
-                    bmf.insert(name.to_owned(), LATENCY, JsonMetric::new(value));
+                    bmf.insert(name, LATENCY, JsonMetric::new(value));
                 }
                 break;
             }
         }
     }
-    Ok(bmf)
+    bmf.finish()
 }
 
 #[cfg(test)]

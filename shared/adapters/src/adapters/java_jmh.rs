@@ -9,6 +9,7 @@ use bencher_wire::bmf::{Bmf, JsonMetric};
 use serde::Deserialize;
 
 use super::{check_average, from_json, lenient_f64, required};
+use crate::collect::Collector;
 use crate::error::{AdaptError, unknown_unit};
 use crate::kind::{Adapter, Average, Settings};
 use crate::measure::{LATENCY, THROUGHPUT};
@@ -46,7 +47,7 @@ struct Lenient(#[serde(deserialize_with = "lenient_f64")] Option<f64>);
 pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> {
     check_average(KIND, settings, &[Average::Mean, Average::Median], "")?;
     let runs: Vec<Run> = from_json(KIND, input)?;
-    let mut bmf = Bmf::default();
+    let mut bmf = Collector::default();
     for run in runs {
         let name = if run.params.is_empty() {
             run.benchmark
@@ -96,7 +97,7 @@ pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> 
         };
         bmf.insert(name, measure, json_metric);
     }
-    Ok(bmf)
+    bmf.finish()
 }
 
 #[cfg(test)]

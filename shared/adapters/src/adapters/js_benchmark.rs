@@ -4,10 +4,11 @@
 use bencher_wire::bmf::Bmf;
 
 use super::check_average;
+use crate::collect::Collector;
 use crate::error::AdaptError;
 use crate::kind::{Adapter, Average, Settings};
 use crate::measure::THROUGHPUT;
-use crate::text::{number, plus_minus, strip_ansi};
+use crate::text::{number, plus_minus, rsplit_once_str, strip_ansi};
 
 const KIND: Adapter = Adapter::JsBenchmark;
 
@@ -19,12 +20,12 @@ pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> 
         "benchmark.js reports the mean only",
     )?;
     let input = strip_ansi(input);
-    let mut bmf = Bmf::default();
+    let mut bmf = Collector::default();
     for line in input.lines() {
-        let Some((head, tail)) = line.rsplit_once(" ops/sec ±") else {
+        let Some((head, tail)) = rsplit_once_str(line, " ops/sec ±") else {
             continue;
         };
-        let Some((name, ops)) = head.rsplit_once(" x ") else {
+        let Some((name, ops)) = rsplit_once_str(head, " x ") else {
             continue;
         };
         let Some((margin, runs)) = tail.split_once('%') else {
@@ -38,14 +39,10 @@ pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> 
         };
         let name = name.trim();
         if !name.is_empty() {
-            bmf.insert(
-                name.to_owned(),
-                THROUGHPUT,
-                plus_minus(ops, ops * margin / 100.0),
-            );
+            bmf.insert(name, THROUGHPUT, plus_minus(ops, ops * margin / 100.0));
         }
     }
-    Ok(bmf)
+    bmf.finish()
 }
 
 #[cfg(test)]

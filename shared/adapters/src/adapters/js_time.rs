@@ -6,29 +6,32 @@
 use bencher_wire::bmf::{Bmf, JsonMetric};
 
 use super::check_average;
+use crate::collect::Collector;
 use crate::error::AdaptError;
 use crate::kind::{Adapter, Settings};
 use crate::measure::LATENCY;
-use crate::text::{nanos_per, number, split_number_unit, strip_ansi};
+use crate::text::{
+    nanos_per, number, rsplit_once_str, split_number_unit, split_once_str, strip_ansi,
+};
 
 const KIND: Adapter = Adapter::JsTime;
 
 pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> {
     check_average(KIND, settings, &[], "console.time measures one run")?;
     let input = strip_ansi(input);
-    let mut bmf = Bmf::default();
+    let mut bmf = Collector::default();
     for line in input.lines() {
         let parsed = bun(line).or_else(|| node(line));
         if let Some((label, nanos)) = parsed.filter(|(label, _)| !label.trim().is_empty()) {
-            bmf.insert(label.to_owned(), LATENCY, JsonMetric::new(nanos));
+            bmf.insert(label, LATENCY, JsonMetric::new(nanos));
         }
     }
-    Ok(bmf)
+    bmf.finish()
 }
 
 /// `[7.26ms] label`
 fn bun(line: &str) -> Option<(&str, f64)> {
-    let (time, label) = line.strip_prefix('[')?.split_once("] ")?;
+    let (time, label) = split_once_str(line.strip_prefix('[')?, "] ")?;
     Some((label, duration(time)?))
 }
 
@@ -37,11 +40,11 @@ fn node(line: &str) -> Option<(&str, f64)> {
     let line = line.strip_suffix(" - timer ended").unwrap_or(line);
     for format in [" (m:ss.mmm)", " (h:mm:ss.mmm)"] {
         if let Some(rest) = line.strip_suffix(format) {
-            let (label, clock) = rest.rsplit_once(": ")?;
+            let (label, clock) = rsplit_once_str(rest, ": ")?;
             return Some((label, clock_nanos(clock)?));
         }
     }
-    let (label, time) = line.rsplit_once(": ")?;
+    let (label, time) = rsplit_once_str(line, ": ")?;
     Some((label, duration(time)?))
 }
 

@@ -6,6 +6,7 @@ use bencher_wire::bmf::{Bmf, JsonMetric};
 use serde::Deserialize;
 
 use super::{check_average, from_json, lenient_f64, required};
+use crate::collect::Collector;
 use crate::error::AdaptError;
 use crate::kind::{Adapter, Average, Settings};
 use crate::measure::{LATENCY, THROUGHPUT};
@@ -48,7 +49,7 @@ struct Benchmark {
 pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> {
     check_average(KIND, settings, &[Average::Mean, Average::Median], "")?;
     let report: Report = from_json(KIND, input)?;
-    let mut bmf = Bmf::default();
+    let mut bmf = Collector::default();
     for group in report.files.into_iter().flat_map(|f| f.groups) {
         for b in group.benchmarks {
             let name = if group.full_name.is_empty() {
@@ -69,7 +70,7 @@ pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> 
             bmf.insert(name, THROUGHPUT, plus_minus(hz, hz * rme / 100.0));
         }
     }
-    Ok(bmf)
+    bmf.finish()
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! One module per tool. Each `parse` returns every benchmark it recognises (an empty document
-//! when there is none); [`crate::adapt`] checks the result.
+//! when there is none), gathered with `crate::collect::Collector`, which rounds and checks
+//! them (`json` alone is checked by [`crate::adapt`]); [`crate::adapt`] refuses an empty one.
 
 mod c_sharp_dot_net;
 mod cpp_catch2;
@@ -75,7 +76,15 @@ pub(crate) fn from_json<T: DeserializeOwned>(
     adapter: Adapter,
     input: &str,
 ) -> Result<T, AdaptError> {
-    let input = json_non_finite_quoted(input.trim());
+    let input = input.trim();
+    // Every document an adapter reads is an object or an array: anything else is refused at
+    // its first byte, without the quoting pass over the whole input (`magic` tries six JSON
+    // adapters on every line-based output).
+    let input = if input.starts_with(['{', '[']) {
+        json_non_finite_quoted(input)
+    } else {
+        input.into()
+    };
     serde_json::from_str(&input).map_err(|source| AdaptError::Json { adapter, source })
 }
 

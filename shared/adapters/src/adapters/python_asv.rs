@@ -7,10 +7,11 @@
 use bencher_wire::bmf::{Bmf, JsonMetric};
 
 use super::check_average;
+use crate::collect::Collector;
 use crate::error::AdaptError;
 use crate::kind::{Adapter, Average, Settings};
 use crate::measure::LATENCY;
-use crate::text::{nanos_per, number, plus_minus, split_number_unit, strip_ansi};
+use crate::text::{nanos_per, number, plus_minus, split_number_unit, split_once_str, strip_ansi};
 
 const KIND: Adapter = Adapter::PythonAsv;
 
@@ -22,7 +23,7 @@ pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> 
         "asv reports the median only",
     )?;
     let input = strip_ansi(input);
-    let mut bmf = Bmf::default();
+    let mut bmf = Collector::default();
     let mut table = Table::None;
     for line in input.lines() {
         table = match table {
@@ -37,7 +38,7 @@ pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> 
             }
             Table::Awaiting(_) | Table::Rows(_) => Table::None,
         };
-        let Some((_, rest)) = line.split_once("··· ") else {
+        let Some((_, rest)) = split_once_str(line, "··· ") else {
             continue;
         };
         let rest = rest.trim();
@@ -51,10 +52,10 @@ pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> 
         if result == "ok" {
             table = Table::Awaiting(name);
         } else if let Some(metric) = result_metric(result) {
-            bmf.insert(name.to_owned(), LATENCY, metric);
+            bmf.insert(name, LATENCY, metric);
         }
     }
-    Ok(bmf)
+    bmf.finish()
 }
 
 /// Where we are in a parameter table.
@@ -69,7 +70,7 @@ enum Table<'a> {
     Rows(&'a str),
 }
 
-fn param_row(bmf: &mut Bmf, name: &str, line: &str) {
+fn param_row(bmf: &mut Collector, name: &str, line: &str) {
     let Some((params, result)) = line.trim().rsplit_once(char::is_whitespace) else {
         return;
     };

@@ -6,6 +6,7 @@ use bencher_wire::bmf::Bmf;
 use serde::Deserialize;
 
 use super::{check_average, from_json, lenient_f64, required};
+use crate::collect::Collector;
 use crate::error::AdaptError;
 use crate::kind::{Adapter, Average, Settings};
 use crate::measure::LATENCY;
@@ -39,7 +40,7 @@ struct Stats {
 pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> {
     check_average(KIND, settings, &[Average::Mean, Average::Median], "")?;
     let report: Report = from_json(KIND, input)?;
-    let mut bmf = Bmf::default();
+    let mut bmf = Collector::default();
     for benchmark in report.benchmarks {
         let name = &benchmark.fullname;
         let stats = &benchmark.stats;
@@ -59,7 +60,7 @@ pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> 
             plus_minus(value * 1e9, spread * 1e9),
         );
     }
-    Ok(bmf)
+    bmf.finish()
 }
 
 #[cfg(test)]

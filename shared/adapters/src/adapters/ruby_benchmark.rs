@@ -5,6 +5,7 @@
 use bencher_wire::bmf::{Bmf, JsonMetric};
 
 use super::check_average;
+use crate::collect::Collector;
 use crate::error::AdaptError;
 use crate::kind::{Adapter, Settings};
 use crate::measure::LATENCY;
@@ -14,7 +15,7 @@ const KIND: Adapter = Adapter::RubyBenchmark;
 
 pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> {
     check_average(KIND, settings, &[], "Benchmark times one run")?;
-    let mut bmf = Bmf::default();
+    let mut bmf = Collector::default();
     let mut in_table = false;
     for line in input.lines() {
         if is_header(line) {
@@ -27,13 +28,13 @@ pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> 
         match row(line) {
             Some((label, real)) => {
                 if !label.is_empty() {
-                    bmf.insert(label.to_owned(), LATENCY, JsonMetric::new(real * 1e9));
+                    bmf.insert(label, LATENCY, JsonMetric::new(real * 1e9));
                 }
             }
             None => in_table = false,
         }
     }
-    Ok(bmf)
+    bmf.finish()
 }
 
 fn is_header(line: &str) -> bool {

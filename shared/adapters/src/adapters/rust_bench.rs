@@ -5,10 +5,11 @@
 use bencher_wire::bmf::Bmf;
 
 use super::check_average;
+use crate::collect::Collector;
 use crate::error::{AdaptError, unknown_unit};
 use crate::kind::{Adapter, Average, Settings};
 use crate::measure::LATENCY;
-use crate::text::{nanos_per, number, plus_minus};
+use crate::text::{nanos_per, number, plus_minus, rsplit_once_str};
 
 const KIND: Adapter = Adapter::RustBench;
 
@@ -19,12 +20,12 @@ pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> 
         &[Average::Median],
         "libtest reports the median only",
     )?;
-    let mut bmf = Bmf::default();
+    let mut bmf = Collector::default();
     for line in input.lines() {
         let Some(rest) = line.trim_start().strip_prefix("test ") else {
             continue;
         };
-        let Some((name, result)) = rest.rsplit_once(" ... bench:") else {
+        let Some((name, result)) = rsplit_once_str(rest, " ... bench:") else {
             continue;
         };
         let mut tokens = result.split_whitespace();
@@ -43,12 +44,12 @@ pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> 
         };
         let scale = nanos_per(unit).ok_or_else(|| unknown_unit(name, unit))?;
         bmf.insert(
-            name.trim().to_owned(),
+            name.trim(),
             LATENCY,
             plus_minus(value * scale, spread * scale),
         );
     }
-    Ok(bmf)
+    bmf.finish()
 }
 
 #[cfg(test)]

@@ -5,19 +5,20 @@
 use bencher_wire::bmf::{Bmf, JsonMetric};
 
 use super::check_average;
+use crate::collect::Collector;
 use crate::error::{AdaptError, unknown_unit};
 use crate::kind::{Adapter, Settings};
 use crate::measure::{LATENCY, THROUGHPUT};
-use crate::text::{nanos_per, number, strip_ansi};
+use crate::text::{nanos_per, number, rfind_str, strip_ansi};
 
 const KIND: Adapter = Adapter::RustCriterion;
 
 pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> {
     check_average(KIND, settings, &[], "criterion reports one point estimate")?;
     let input = strip_ansi(input);
-    let mut bmf = Bmf::default();
+    let mut bmf = Collector::default();
     let mut previous = "";
-    let mut current: Option<String> = None;
+    let mut current: Option<&str> = None;
     for line in input.lines() {
         let trimmed = line.trim();
         if let Some((head, triple)) = labelled_triple(trimmed, "time:") {
@@ -29,23 +30,15 @@ pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> 
             let Some([lo, est, hi]) = scaled(name, triple, nanos_per)? else {
                 continue;
             };
-            bmf.insert(
-                name.to_owned(),
-                LATENCY,
-                JsonMetric::with_bounds(est, lo, hi),
-            );
-            current = Some(name.to_owned());
+            bmf.insert(name, LATENCY, JsonMetric::with_bounds(est, lo, hi));
+            current = Some(name);
         } else if let Some(("", triple)) = labelled_triple(trimmed, "thrpt:") {
-            if let Some(name) = &current {
+            if let Some(name) = current {
                 // Bytes per second are not operations per second: only elements count.
                 if let Ok(Some([lo, est, hi])) = scaled(name, triple, elements_per_second) {
                     // Criterion lists throughput in the order of the times: lower time, higher rate.
                     let (lo, hi) = (lo.min(hi), lo.max(hi));
-                    bmf.insert(
-                        name.clone(),
-                        THROUGHPUT,
-                        JsonMetric::with_bounds(est, lo, hi),
-                    );
+                    bmf.insert(name, THROUGHPUT, JsonMetric::with_bounds(est, lo, hi));
                 }
             }
         } else if !trimmed.is_empty() {
@@ -55,12 +48,12 @@ pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> 
             previous = trimmed;
         }
     }
-    Ok(bmf)
+    bmf.finish()
 }
 
 /// `head   label   [a u b u c u]` → (`head`, `a u b u c u`), taking the last `label`.
 fn labelled_triple<'a>(line: &'a str, label: &str) -> Option<(&'a str, &'a str)> {
-    let at = line.rfind(label)?;
+    let at = rfind_str(line, label)?;
     let rest = line[at + label.len()..].trim_start();
     let inner = rest.strip_prefix('[')?.strip_suffix(']')?;
     Some((line[..at].trim_end(), inner))

@@ -5,6 +5,7 @@
 use bencher_wire::bmf::{Bmf, JsonMetric};
 
 use super::check_average;
+use crate::collect::Collector;
 use crate::error::AdaptError;
 use crate::kind::{Adapter, Settings};
 use crate::measure::{
@@ -17,7 +18,7 @@ const KIND: Adapter = Adapter::RustGungraun;
 pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> {
     check_average(KIND, settings, &[], "gungraun counts one run")?;
     let input = strip_ansi(input);
-    let mut bmf = Bmf::default();
+    let mut bmf = Collector::default();
     let mut current: Option<&str> = None;
     for line in input.lines() {
         if line.trim().is_empty() {
@@ -44,10 +45,10 @@ pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> 
             continue;
         };
         if let Some(value) = number(value) {
-            bmf.insert(name.to_owned(), measure, JsonMetric::new(value));
+            bmf.insert(name, measure, JsonMetric::new(value));
         }
     }
-    Ok(bmf)
+    bmf.finish()
 }
 
 #[cfg(test)]

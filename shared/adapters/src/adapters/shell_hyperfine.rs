@@ -6,6 +6,7 @@ use bencher_wire::bmf::{Bmf, JsonMetric};
 use serde::Deserialize;
 
 use super::{check_average, from_json, lenient_f64, required};
+use crate::collect::Collector;
 use crate::error::AdaptError;
 use crate::kind::{Adapter, Average, Settings};
 use crate::measure::LATENCY;
@@ -36,7 +37,7 @@ struct Run {
 pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> {
     check_average(KIND, settings, &[Average::Mean, Average::Median], "")?;
     let export: Export = from_json(KIND, input)?;
-    let mut bmf = Bmf::default();
+    let mut bmf = Collector::default();
     for run in export.results {
         let name = &run.command;
         let metric = match settings.average.unwrap_or(Average::Mean) {
@@ -55,7 +56,7 @@ pub(crate) fn parse(input: &str, settings: Settings) -> Result<Bmf, AdaptError> 
         };
         bmf.insert(run.command, LATENCY, metric);
     }
-    Ok(bmf)
+    bmf.finish()
 }
 
 #[cfg(test)]
