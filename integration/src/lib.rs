@@ -1,9 +1,22 @@
 //! End-to-end tests of the whole product: a real nats-server, a real SQLite database, a real
 //! registry (Debian's docker-registry) with images built by umoci, the bencherd stack in-process,
-//! a real runner with runc, and the real `bencher` CLI binary.
+//! real runners with runc, and the real `bencher` CLI binary.
 //!
 //! [`Sandbox`] starts it all (in the style of Quickwit's `ClusterSandbox`); each test file under
 //! `tests/` says what it proves.
+//!
+//! Layout:
+//! - [`Sandbox`], [`SandboxOptions`]: start, stop, runners, images, the CLI.
+//! - [`services`]: microservices mode in one process — the resolver, the scheduler and the
+//!   processor each as its own stack, killed ([`Sandbox::kill`]) and restarted
+//!   ([`Sandbox::restart`]) one by one.
+//! - [`probe`]: what tests observe — the events stream ([`probe::EventLog`]), database rows,
+//!   consumer progress, replays of stored events.
+//! - [`cli`]: running the CLI binary and reading its output.
+
+pub mod cli;
+pub mod probe;
+pub mod services;
 
 use std::net::SocketAddr;
 use std::process::Command;
@@ -18,8 +31,15 @@ use bencher_testkit::oci::{Layout, Registry, script_image};
 use tempfile::TempDir;
 use tokio::task::JoinHandle;
 
+pub use services::Service;
+use services::{Part, Parts};
+
 /// The spec every sandbox serves.
 pub const SPEC: &str = "default";
+
+/// A benchmark script printing Bencher Metric Format with two benchmarks of one measure (and a
+/// log line on stderr).
+pub const BMF_SCRIPT: &str = r#"echo "running the benchmark" >&2; echo '{"fib 20": {"latency": {"value": 1520.5, "lower_value": 1490, "upper_value": 1561}}, "sort/µs": {"latency": {"value": 42}}}'"#;
 
 /// Knobs of a sandbox.
 #[derive(Clone, Debug)]
@@ -28,8 +48,12 @@ pub struct SandboxOptions {
     pub heartbeat_timeout_secs: u64,
     /// Seconds past a job's timeout before it is canceled hard.
     pub grace_secs: u64,
-    /// Start a runner.
-    pub runner: bool,
+    /// In-process runners to start (0: none; a test may start one as a process).
+    pub runners: usize,
+    /// Run the resolver, the scheduler and the processor each as its own stack (microservices
+    /// mode in one process), so a test can kill and restart them one by one. Otherwise one
+    /// stack runs every service.
+    pub split_services: bool,
 }
 
 impl Default for SandboxOptions {
@@ -37,12 +61,13 @@ impl Default for SandboxOptions {
         Self {
             heartbeat_timeout_secs: 3,
             grace_secs: 2,
-            runner: true,
+            runners: 1,
+            split_services: false,
         }
     }
 }
 
-/// How the sandbox's runner runs.
+/// How one of the sandbox's runners runs.
 enum Runner {
     /// A task in this process.
     Task(Shutdown, JoinHandle<anyhow::Result<()>>),
@@ -62,10 +87,9 @@ pub struct Sandbox {
     pub http: SocketAddr,
     /// The configuration the stack runs with.
     pub config: Arc<Config>,
-    shutdown: Shutdown,
-    stack: Option<JoinHandle<anyhow::Result<()>>>,
-    runner: Option<Runner>,
-    _data: TempDir,
+    parts: Parts,
+    runners: Vec<Runner>,
+    data: TempDir,
 }
 
 impl Sandbox {
@@ -97,37 +121,38 @@ impl Sandbox {
         config.runner.specs = vec![SPEC.to_owned()];
         let config = Arc::new(config);
 
-        let shutdown = Shutdown::new();
-        let services = bencherd::stack::selected_services(&[bencherd::parser::ServiceName::All]);
-        let stack =
-            bencherd::stack::Stack::start(config.clone(), services, shutdown.clone()).await?;
-        bencherd::up::record_default_spec(&stack.db, &config.data_dir).await?;
-        let http = stack.local_addr;
-        let stack_shutdown = shutdown.clone();
-        let stack = tokio::spawn(async move { stack.wait(stack_shutdown).await });
-
+        let (front, http) = services::start_front(&config, options.split_services).await?;
+        let mut parts = Parts::new(front);
+        if options.split_services {
+            for service in Service::ALL {
+                parts.insert(service, Part::start(&config, service).await?);
+            }
+        }
         let mut sandbox = Self {
             nats,
             db,
             registry,
             http,
             config,
-            shutdown,
-            stack: Some(stack),
-            runner: None,
-            _data: data,
+            parts,
+            runners: Vec::new(),
+            data,
         };
-        if options.runner {
+        for _ in 0..options.runners {
             sandbox.start_runner().await?;
         }
         Ok(sandbox)
     }
 
-    /// Start a runner serving [`SPEC`] (again, after [`Self::kill_runner`]).
+    /// Start one more in-process runner serving [`SPEC`] (again, after [`Self::kill_runner`]),
+    /// each alive runner with its own work dir.
     pub async fn start_runner(&mut self) -> anyhow::Result<()> {
         let nats = bencher_runtime::nats::connect(&self.config.nats, "e2e-runner").await?;
         let mut runner_config = bencher_runner::RunnerConfig::from_config(&self.config)?;
-        runner_config.sandbox.work_dir = self._data.path().join("runner");
+        runner_config.sandbox.work_dir = match self.runners.len() {
+            0 => self.data.path().join("runner"),
+            n => self.data.path().join(format!("runner-{n}")),
+        };
         let shutdown = Shutdown::new();
         let runner_shutdown = shutdown.clone();
         let task = tokio::spawn(async move {
@@ -135,34 +160,58 @@ impl Sandbox {
                 .await
                 .context("runner")
         });
-        self.runner = Some(Runner::Task(shutdown, task));
+        self.runners.push(Runner::Task(shutdown, task));
         Ok(())
     }
 
-    /// Start the runner as a separate process from `binary` (see [`runner_process!`]), so that
+    /// Start a runner as a separate process from `binary` (see [`runner_process!`]), so that
     /// [`Self::kill_runner`] can kill it like a dying machine.
     pub fn start_runner_process(&mut self, binary: &str) -> anyhow::Result<()> {
         let child = Command::new(binary)
             .args(["up", "--spec", SPEC, "--nats-url", &self.nats.url()])
             .arg("--work-dir")
-            .arg(self._data.path().join("runner-process"))
+            .arg(self.data.path().join("runner-process"))
             .env("BENCHER_LOG_FILTER", "warn")
             .spawn()?;
-        self.runner = Some(Runner::Process(child));
+        self.runners.push(Runner::Process(child));
         Ok(())
     }
 
-    /// Stop the runner abruptly: a runner process gets SIGKILL (no terminal event, no more
+    /// Stop every runner abruptly: a runner process gets SIGKILL (no terminal event, no more
     /// heartbeats), as if its machine died; an in-process runner's task is aborted.
     pub fn kill_runner(&mut self) {
-        match self.runner.take() {
-            Some(Runner::Process(mut child)) => {
-                let _ = child.kill();
-                let _ = child.wait();
+        for runner in self.runners.drain(..) {
+            match runner {
+                Runner::Process(mut child) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                }
+                Runner::Task(_, task) => task.abort(),
             }
-            Some(Runner::Task(_, task)) => task.abort(),
-            None => {}
         }
+    }
+
+    /// Kill `service` abruptly (split sandboxes only): its tasks are aborted wherever they
+    /// are — mid-handler, between a database commit and its ack — with no graceful shutdown,
+    /// and its NATS connection closes. Returns once its task is gone.
+    pub async fn kill(&mut self, service: Service) -> anyhow::Result<()> {
+        let part = self
+            .parts
+            .take(service)
+            .with_context(|| format!("{service} is not running in this sandbox"))?;
+        part.kill().await
+    }
+
+    /// Start `service` again after [`Self::kill`], as a fresh stack (new connections, new
+    /// in-memory state) on the same NATS server and database.
+    pub async fn restart(&mut self, service: Service) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            !self.parts.is_running(service),
+            "{service} is still running"
+        );
+        let part = Part::start(&self.config, service).await?;
+        self.parts.insert(service, part);
+        Ok(())
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -197,47 +246,47 @@ impl Sandbox {
         let mut command = Command::new(binary);
         command.env("BENCHER_HOST", self.host());
         command.env_remove("BENCHER_API_KEY");
+        command.env_remove("BENCHER_NATS_URL");
         command
     }
 
-    /// Stop everything and wait for the stack to finish.
+    /// Stop everything and wait for the stacks to finish.
     pub async fn stop(mut self) -> anyhow::Result<()> {
-        match self.runner.take() {
-            Some(Runner::Task(shutdown, task)) => {
-                shutdown.trigger();
-                let _ = tokio::time::timeout(Duration::from_secs(20), task).await;
+        for runner in self.runners.drain(..) {
+            match runner {
+                Runner::Task(shutdown, task) => {
+                    shutdown.trigger();
+                    let _ = tokio::time::timeout(Duration::from_secs(20), task).await;
+                }
+                Runner::Process(child) => {
+                    let _ = Command::new("kill")
+                        .args(["-TERM", &child.id().to_string()])
+                        .status();
+                    let mut child = child;
+                    let _ = tokio::task::spawn_blocking(move || child.wait()).await;
+                }
             }
-            Some(Runner::Process(mut child)) => {
-                let _ = Command::new("kill")
-                    .args(["-TERM", &child.id().to_string()])
-                    .status();
-                let _ = tokio::task::spawn_blocking(move || child.wait()).await;
-            }
-            None => {}
         }
-        self.shutdown.trigger();
-        if let Some(stack) = self.stack.take() {
-            tokio::time::timeout(Duration::from_secs(20), stack).await???;
-        }
-        Ok(())
+        self.parts.stop().await
     }
 }
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
-        self.shutdown.trigger();
-        match self.runner.take() {
-            Some(Runner::Task(shutdown, _)) => shutdown.trigger(),
-            Some(Runner::Process(mut child)) => {
-                let _ = child.kill();
-                let _ = child.wait();
+        self.parts.trigger_all();
+        for runner in self.runners.drain(..) {
+            match runner {
+                Runner::Task(shutdown, _) => shutdown.trigger(),
+                Runner::Process(mut child) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                }
             }
-            None => {}
         }
     }
 }
 
-/// Start `sandbox`'s runner as a process of this package's `e2e-runner` binary (the runner
+/// Start a runner of `sandbox` as a process of this package's `e2e-runner` binary (the runner
 /// daemon), killable with `kill_runner`.
 #[macro_export]
 macro_rules! runner_process {
@@ -248,7 +297,7 @@ macro_rules! runner_process {
 
 /// The real `bencher` CLI (this package's `e2e-bencher` binary, built from the CLI library)
 /// pointed at `sandbox`: `bencher!(sandbox).args(["run", ...])`. A macro because Cargo tells
-/// only test targets where the binary is.
+/// only test and bench targets where the binary is.
 #[macro_export]
 macro_rules! bencher {
     ($sandbox:expr) => {

@@ -90,7 +90,7 @@ async fn ended(
         }
         return Ok(Outcome::Failure);
     }
-    let report = client.get_report(&project, submitted.uuid).await?;
+    let report = processed_report(client, &project, submitted).await?;
     let outcome = finish(&report, args.format, args.err)?;
     match end.exit_code {
         Some(code) if code != 0 => {
@@ -98,6 +98,29 @@ async fn ended(
             Ok(Outcome::Failure)
         }
         _ => Ok(outcome),
+    }
+}
+
+/// The report once the server's own record of the job says `processed`. The status stream is a
+/// projection of the same events and can be a few milliseconds ahead of the job row, so re-read
+/// briefly instead of showing a report whose job still says `completed`.
+async fn processed_report(
+    client: &ApiClient,
+    project: &str,
+    submitted: &JsonReport,
+) -> Result<JsonReport, CliError> {
+    const SETTLE: std::time::Duration = std::time::Duration::from_secs(5);
+    let deadline = std::time::Instant::now() + SETTLE;
+    loop {
+        let report = client.get_report(project, submitted.uuid).await?;
+        let settled = report
+            .job
+            .as_ref()
+            .is_none_or(|job| job.status == JobStatus::Processed);
+        if settled || std::time::Instant::now() >= deadline {
+            return Ok(report);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
 

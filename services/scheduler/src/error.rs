@@ -23,6 +23,10 @@ pub enum SchedulerError {
     /// The job kept changing under a decision; worth another try.
     #[error("job {0} kept changing, retry later")]
     Contended(bencher_wire::ids::JobUuid),
+    /// The event came before the one it follows (a `processed` before its `completed`);
+    /// worth another try once that one is applied.
+    #[error("job {0} is still {1}: the event came early, retry later")]
+    Early(bencher_wire::ids::JobUuid, bencher_wire::status::JobStatus),
     /// The consumer loop could not start.
     #[error(transparent)]
     Consumer(#[from] ConsumerError),
@@ -36,7 +40,8 @@ impl SchedulerError {
             SchedulerError::Db(e) if e.is_transient() => HandlerError::transient(e),
             SchedulerError::Publish(_)
             | SchedulerError::Control(_)
-            | SchedulerError::Contended(_) => HandlerError::transient(self),
+            | SchedulerError::Contended(_)
+            | SchedulerError::Early(..) => HandlerError::transient(self),
             SchedulerError::Db(_) | SchedulerError::Json(_) | SchedulerError::Consumer(_) => {
                 HandlerError::poison(self)
             }

@@ -67,7 +67,11 @@ pub async fn run_with(
     let scheduler = Arc::new(Scheduler::new(ctx, db, options));
 
     let sweeping = shutdown.child();
-    let sweep = tokio::spawn(sweep::run(scheduler.clone(), sweeping.clone()));
+    // Aborted if this future is dropped (its task aborted): a stopped scheduler never sweeps.
+    let mut sweep = AbortOnDrop(tokio::spawn(sweep::run(
+        scheduler.clone(),
+        sweeping.clone(),
+    )));
     let result = run_consumer(
         &js,
         &def,
@@ -77,10 +81,19 @@ pub async fn run_with(
     )
     .await;
     sweeping.trigger();
-    if let Err(e) = sweep.await {
+    if let Err(e) = (&mut sweep.0).await {
         tracing::error!(error = %e, "sweep task ended abnormally");
     }
     result.map_err(SchedulerError::from)
+}
+
+/// Aborts its task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// One scheduler instance: its handles and the little it keeps in memory (nothing that another

@@ -15,6 +15,11 @@ use chrono::{DateTime, Utc};
 use crate::Scheduler;
 use crate::error::SchedulerError;
 
+/// How long a `processed` that overtook its `completed` waits in place between two tries, and
+/// how many times, before it is handed back for a later delivery.
+const EARLY_WAIT: std::time::Duration = std::time::Duration::from_millis(20);
+const EARLY_WAITS: u32 = 25;
+
 /// Every status a job may fail from.
 const NOT_TERMINAL: [JobStatus; 5] = [
     JobStatus::Requested,
@@ -202,15 +207,33 @@ impl Scheduler {
             .await
     }
 
-    /// `processed`: the results are stored.
+    /// `processed`: the results are stored. It can overtake the `completed` it follows (both
+    /// queued while this service was down, then handled at once): retried later instead of
+    /// being dropped, which would leave the job `completed` forever.
+    /// The `completed` is usually in another handler of this instance right now, so it is
+    /// awaited in place for a moment first.
     pub(crate) async fn on_processed(&self, job: JobUuid) -> Result<(), SchedulerError> {
-        self.advance(
-            job,
-            &[JobStatus::Completed],
-            JobStatus::Processed,
-            JobFields::default(),
-        )
-        .await
+        let mut waits = 0;
+        loop {
+            let now = self
+                .step_and_fill(
+                    job,
+                    &[JobStatus::Completed],
+                    JobStatus::Processed,
+                    JobFields::default(),
+                )
+                .await?;
+            match now {
+                Some(status @ (JobStatus::Pending | JobStatus::Claimed | JobStatus::Running)) => {
+                    if waits == EARLY_WAITS {
+                        return Err(SchedulerError::Early(job, status));
+                    }
+                    waits += 1;
+                    tokio::time::sleep(EARLY_WAIT).await;
+                }
+                _ => return Ok(()),
+            }
+        }
     }
 
     /// Applies a status change announced by someone else, then refills the job's slot once the
@@ -222,6 +245,17 @@ impl Scheduler {
         to: JobStatus,
         fields: JobFields,
     ) -> Result<(), SchedulerError> {
+        self.step_and_fill(job, from, to, fields).await.map(|_| ())
+    }
+
+    /// [`Self::advance`], returning the job's status afterwards (`None`: no such job).
+    async fn step_and_fill(
+        &self,
+        job: JobUuid,
+        from: &[JobStatus],
+        to: JobStatus,
+        fields: JobFields,
+    ) -> Result<Option<JobStatus>, SchedulerError> {
         let stepped = step(
             &self.db,
             Step {
@@ -243,7 +277,7 @@ impl Scheduler {
             self.fill(row.slot_key, Priority::from_value(row.tier))
                 .await?;
         }
-        Ok(())
+        Ok(stepped.status)
     }
 
     /// Whether `attempt` (when the event names one) is the job's current attempt; events of

@@ -3,7 +3,8 @@
 //!
 //! 1. events left in the outbox by a crash are published again (same `Nats-Msg-Id`);
 //! 2. for each job holding a slot: a run command not acknowledged is published again; a job on
-//!    a runner without heartbeat for `heartbeat_timeout` fails with `runner_lost`; a job past
+//!    a runner without heartbeat for `heartbeat_timeout` fails with `runner_lost` (judged only
+//!    when the consumer has no unread backlog, which may hold the heartbeats); a job past
 //!    timeout + grace gets `cancel` every sweep, and is canceled (`timeout`) when its runner has
 //!    not confirmed within `cancel_confirm`; a dispatched job nobody claims is logged once per
 //!    attempt ("no runner for spec X") and stays pending;
@@ -25,6 +26,7 @@ use bencher_runtime::Shutdown;
 use bencher_wire::Priority;
 use bencher_wire::ids::{JobUuid, RunnerUuid};
 use bencher_wire::msg::{JobControl, JobControlMessage, JobEventMessage};
+use bencher_wire::nats::ServiceConsumer;
 use bencher_wire::status::{CancelReason, FailureReason, JobStatus};
 use bencher_wire::values::Timeout;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -65,7 +67,8 @@ impl Scheduler {
             tracing::info!(job = %event.job, event = %event.kind(), "owed event published");
         }
 
-        let lost_checks = self.started.elapsed() >= self.options.heartbeat_timeout;
+        let lost_checks =
+            self.started.elapsed() >= self.options.heartbeat_timeout && self.caught_up().await;
         let mut watched = HashSet::new();
         for (row, job) in active(&self.db).await? {
             let uuid = JobUuid::from(job.uuid);
@@ -87,6 +90,35 @@ impl Scheduler {
             self.fill(key, Priority::from_value(tier)).await?;
         }
         Ok(())
+    }
+
+    /// Whether this instance's consumer has been given every event stored for it. A backlog
+    /// may hold the very heartbeats whose absence the sweep would judge — after a NATS
+    /// reconnect the consumer's open pull request is gone until it expires client-side, and an
+    /// overloaded scheduler reads late — so runners are declared lost only on an up-to-date
+    /// view. Unknown (NATS unreachable) counts as behind.
+    async fn caught_up(&self) -> bool {
+        let def = self
+            .ctx
+            .topology
+            .service_consumer(ServiceConsumer::Scheduler);
+        let info = async {
+            let stream = self.ctx.js.get_stream_no_info(&def.stream).await?;
+            let info = stream.consumer_info(&def.durable).await?;
+            Ok::<_, async_nats::Error>(info.num_pending)
+        };
+        match tokio::time::timeout(self.options.sweep_interval, info).await {
+            Ok(Ok(0)) => true,
+            Ok(Ok(pending)) => {
+                tracing::debug!(pending, "events still unread, no lost-heartbeat checks");
+                false
+            }
+            Ok(Err(error)) => {
+                tracing::debug!(%error, "consumer state unknown, no lost-heartbeat checks");
+                false
+            }
+            Err(_) => false,
+        }
     }
 
     /// Checks one job holding a slot.

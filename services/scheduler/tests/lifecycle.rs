@@ -223,3 +223,30 @@ async fn past_timeout_and_grace_the_job_is_canceled() {
     beating.abort();
     h.stop().await;
 }
+
+/// The result-processor can publish `processed` before this service applied the `completed`
+/// it follows (both queued while the scheduler was down, then handled at once): it is applied
+/// after it, whether the `completed` comes moments later (waited for in place) or seconds
+/// later (redelivered), instead of being dropped with the job left `completed`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_processed_ahead_of_its_completed_is_applied_after_it() {
+    let mut h = Harness::start(Backend::Sqlite).await;
+    h.spawn_scheduler(fast_options()).await;
+    for (slug, completed_after) in [("soon", 100), ("later", 1500)] {
+        let job = dispatched_job(&h, slug).await;
+        let runner = RunnerUuid::new();
+        h.start_running(job, runner).await;
+        let processed = JobEvent::Processed {
+            report: bencher_wire::ids::ReportUuid::new(),
+            metrics: 1,
+            alerts: 0,
+        };
+        h.publish(job, processed).await;
+        // The scenario itself: the completed arrives after the processed.
+        tokio::time::sleep(Duration::from_millis(completed_after)).await;
+        assert_eq!(h.status(job).await, JobStatus::Running, "{slug}");
+        h.complete(job, runner).await;
+        h.wait_status(job, JobStatus::Processed, WAIT).await;
+    }
+    h.stop().await;
+}

@@ -103,6 +103,20 @@ impl Stack {
         services: BTreeSet<&'static str>,
         shutdown: Shutdown,
     ) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.http.listen)
+            .await
+            .with_context(|| format!("listening on {}", config.http.listen))?;
+        let local_addr = listener.local_addr()?;
+        // Services learn the address actually bound (`:0` picks a port): the resolver recognizes
+        // the built-in registry by it.
+        let config = if config.http.listen == local_addr {
+            config
+        } else {
+            let mut bound = Config::clone(&config);
+            bound.http.listen = local_addr;
+            Arc::new(bound)
+        };
+
         let nats = bencher_runtime::nats::connect(&config.nats, "bencherd")
             .await
             .context("connecting to NATS")?;
@@ -112,11 +126,6 @@ impl Stack {
             .await
             .context("provisioning NATS streams, consumers and buckets")?;
         let db = open_database(&config).await?;
-
-        let listener = TcpListener::bind(config.http.listen)
-            .await
-            .with_context(|| format!("listening on {}", config.http.listen))?;
-        let local_addr = listener.local_addr()?;
 
         let names: Vec<String> = services.iter().map(|s| (*s).to_owned()).collect();
         let health = HealthState::new(names, Some(nats));
