@@ -6,8 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "../../shared/oci/tests/support/mod.rs"]
-mod support;
+use bencher_testkit::oci as support;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

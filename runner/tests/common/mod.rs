@@ -21,8 +21,7 @@ use futures::StreamExt;
 use tempfile::TempDir;
 use tokio::task::JoinHandle;
 
-#[path = "../../../shared/oci/tests/support/mod.rs"]
-pub mod support;
+pub use bencher_testkit::oci as support;
 
 /// One test's world.
 pub struct World {

@@ -8,8 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
-#[path = "../../../shared/oci/tests/support/mod.rs"]
-mod oci;
+use bencher_testkit::oci;
 
 use std::net::TcpListener;
 use std::sync::Arc;

@@ -6,8 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
-#[path = "../../../shared/oci/tests/support/mod.rs"]
-mod oci;
+use bencher_testkit::oci;
 
 use anyhow::Result;
 use bencher_db::queries::resolver::testbed_by_uuid;

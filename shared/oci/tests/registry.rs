@@ -6,7 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod support;
+use bencher_testkit::oci as support;
 
 use std::os::unix::fs::PermissionsExt;
 
