@@ -21,6 +21,9 @@ use bencher_wire::ids::JobUuid;
 use bencher_wire::image::PinnedImage;
 use bencher_wire::json::JsonSpec;
 use bencher_wire::msg::SchemaV1;
+/// How long a runner's pull token is valid: enough to pull, not to keep.
+const RUNNER_TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(600);
+
 use bencher_wire::msg::{JobConfig, JobEvent, JobEventMessage, RegistryAccess, RunJob};
 use bencher_wire::status::{FailureReason, JobStatus};
 use bencher_wire::values::Timeout;
@@ -189,6 +192,10 @@ impl Scheduler {
             + run.timeout.as_duration()
             + self.options.grace
             + std::time::Duration::from_secs(3600);
+        if let Some((token, expires_at)) = self.pull_token(&run)? {
+            run.registry.token = token;
+            run.registry.expires_at = expires_at;
+        }
         let subjects = self.ctx.subjects();
         let job = run.job;
         let published = publish_deduplicated(
@@ -212,6 +219,27 @@ impl Scheduler {
         mark_published(&self.db, row.job_id, row.attempt, published.sequence).await?;
         tracing::info!(%job, attempt, spec = %run.spec.slug, tier = %run.tier, "job dispatched");
         Ok(())
+    }
+
+    /// A pull-only token for the job's repository when the image lives in the built-in registry
+    /// and its auth is on (`registry.token_secret`): minted at dispatch, so a job that waited in
+    /// the queue still gets a fresh one. `None` for external registries (their credentials are
+    /// not ours to hand out) and when auth is off.
+    fn pull_token(
+        &self,
+        run: &RunJob,
+    ) -> Result<Option<(String, chrono::DateTime<Utc>)>, SchedulerError> {
+        let config = &self.ctx.config;
+        let Some(secret) = config.registry.token_secret.as_deref() else {
+            return Ok(None);
+        };
+        if run.registry.registry != config.http.listen.to_string() {
+            return Ok(None);
+        }
+        let access = vec![bencher_oci::token::Access::pull(run.image.repository())];
+        let subject = format!("job:{}", run.job);
+        let token = bencher_oci::token::mint(secret, &subject, access, RUNNER_TOKEN_TTL.as_secs())?;
+        Ok(Some((token, Utc::now() + RUNNER_TOKEN_TTL)))
     }
 
     /// Publishes a job event with its wire `Nats-Msg-Id`.

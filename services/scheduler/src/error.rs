@@ -30,6 +30,9 @@ pub enum SchedulerError {
     /// The consumer loop could not start.
     #[error(transparent)]
     Consumer(#[from] ConsumerError),
+    /// The runner's pull token could not be signed (a bad `registry.token_secret`).
+    #[error("signing the runner's pull token: {0}")]
+    Token(#[from] jsonwebtoken::errors::Error),
 }
 
 impl SchedulerError {
@@ -42,9 +45,10 @@ impl SchedulerError {
             | SchedulerError::Control(_)
             | SchedulerError::Contended(_)
             | SchedulerError::Early(..) => HandlerError::transient(self),
-            SchedulerError::Db(_) | SchedulerError::Json(_) | SchedulerError::Consumer(_) => {
-                HandlerError::poison(self)
-            }
+            SchedulerError::Db(_)
+            | SchedulerError::Json(_)
+            | SchedulerError::Consumer(_)
+            | SchedulerError::Token(_) => HandlerError::poison(self),
         }
     }
 }

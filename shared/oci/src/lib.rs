@@ -7,6 +7,7 @@
 //! - [`registry`]: [`RegistryClient`], [`RegistryClient::resolve`] (tag → platform digest).
 //! - [`cache`]: [`RegistryClient::pull_to_cache`], blobs streamed to `blobs/sha256/<hex>`.
 //! - [`rootfs`]: confined mkdir and read inside an unpacked root.
+//! - [`token`]: the built-in registry's token format, minted and verified in one place.
 //! - [`unpack`]: [`unpack_layers`] with OCI whiteouts, `openat2(RESOLVE_IN_ROOT)` and limits.
 //! - [`error`]: [`OciError`], the one error type, with [`OciError::is_transient`].
 
@@ -15,6 +16,7 @@ pub mod digest;
 pub mod error;
 pub mod registry;
 pub mod rootfs;
+pub mod token;
 pub mod unpack;
 
 pub use cache::{CachedLayer, PulledImage};

@@ -20,47 +20,13 @@ use base64::Engine as _;
 use bencher_db::entities::{project, token};
 use bencher_db::queries::registry as q;
 use bencher_wire::Slug;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
-use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 
 use super::Registry;
 use super::error::{OciCode, RegistryError, oci};
 use crate::state::IntakeState;
 
-/// The `service` of challenges and the audience of tokens.
-pub const SERVICE: &str = "bencher";
-/// The issuer of tokens.
-pub const ISSUER: &str = "bencher-intake";
-
-/// One grant of a token: `actions` on repository `name`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Access {
-    /// Always `repository`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// The repository (project slug).
-    pub name: String,
-    /// `pull`, `push`.
-    pub actions: Vec<String>,
-}
-
-/// The claims of a registry token (the Docker token format).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Claims {
-    /// [`ISSUER`].
-    pub iss: String,
-    /// Who asked: an API token's UUID, or `anonymous`.
-    pub sub: String,
-    /// [`SERVICE`].
-    pub aud: String,
-    /// Expiry (Unix seconds).
-    pub exp: i64,
-    /// Issue time (Unix seconds).
-    pub iat: i64,
-    /// What it grants.
-    pub access: Vec<Access>,
-}
+pub use bencher_oci::token::{Access, Claims, ISSUER, SERVICE, verify};
 
 /// Signs a token for `access`, valid `ttl_secs`.
 pub fn mint(
@@ -69,37 +35,8 @@ pub fn mint(
     access: Vec<Access>,
     ttl_secs: u64,
 ) -> Result<String, RegistryError> {
-    let now = chrono::Utc::now().timestamp();
-    let claims = Claims {
-        iss: ISSUER.to_owned(),
-        sub: subject.to_owned(),
-        aud: SERVICE.to_owned(),
-        exp: now + i64::try_from(ttl_secs).unwrap_or(i64::MAX / 2),
-        iat: now,
-        access,
-    };
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(secret.as_bytes()),
-    )
-    .map_err(|e| oci(OciCode::Unsupported, format!("token signing failed: {e}")))
-}
-
-/// The claims of a valid, unexpired token signed with `secret`.
-pub fn verify(secret: &str, token: &str) -> Option<Claims> {
-    let mut validation = Validation::new(Algorithm::HS256);
-    // Tokens are issued and checked by this service's own clock.
-    validation.leeway = 0;
-    validation.set_audience(&[SERVICE]);
-    validation.set_issuer(&[ISSUER]);
-    jsonwebtoken::decode::<Claims>(
-        token,
-        &DecodingKey::from_secret(secret.as_bytes()),
-        &validation,
-    )
-    .ok()
-    .map(|data| data.claims)
+    bencher_oci::token::mint(secret, subject, access, ttl_secs)
+        .map_err(|e| oci(OciCode::Unsupported, format!("token signing failed: {e}")))
 }
 
 /// The bearer token of a request, if any.

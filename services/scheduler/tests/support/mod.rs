@@ -79,8 +79,13 @@ impl Harness {
 
     /// Starts one more scheduler instance with its own NATS connection and database pool.
     pub async fn spawn_scheduler(&mut self, options: SchedulerOptions) {
+        self.spawn_scheduler_with(options, Config::default()).await;
+    }
+
+    /// Starts a scheduler with a given configuration (e.g. registry auth on).
+    pub async fn spawn_scheduler_with(&mut self, options: SchedulerOptions, config: Config) {
         let client = async_nats::connect(self.nats.url()).await.unwrap();
-        let ctx = ServiceContext::new(Arc::new(Config::default()), client, Metrics::new()).unwrap();
+        let ctx = ServiceContext::new(Arc::new(config), client, Metrics::new()).unwrap();
         let db = bencher_db::connect(self.db.url()).await.unwrap();
         let shutdown = self.shutdown.clone();
         self.schedulers.push(tokio::spawn(async move {
