@@ -54,6 +54,8 @@ pub struct SandboxOptions {
     /// mode in one process), so a test can kill and restart them one by one. Otherwise one
     /// stack runs every service.
     pub split_services: bool,
+    /// Turn on the built-in registry's token auth with this secret.
+    pub registry_token_secret: Option<String>,
 }
 
 impl Default for SandboxOptions {
@@ -63,6 +65,7 @@ impl Default for SandboxOptions {
             grace_secs: 2,
             runners: 1,
             split_services: false,
+            registry_token_secret: None,
         }
     }
 }
@@ -119,6 +122,7 @@ impl Sandbox {
         config.scheduler.heartbeat_timeout_secs = options.heartbeat_timeout_secs;
         config.scheduler.grace_secs = options.grace_secs;
         config.runner.specs = vec![SPEC.to_owned()];
+        config.registry.token_secret = options.registry_token_secret.clone();
         let config = Arc::new(config);
 
         let (front, http) = services::start_front(&config, options.split_services).await?;

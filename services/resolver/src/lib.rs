@@ -64,6 +64,7 @@ pub async fn run_with(
         subjects: ctx.subjects().clone(),
         policy,
         client,
+        builtin_token_secret: ctx.config.registry.token_secret.clone(),
         max_deliver: def.max_deliver,
     };
     let options = ConsumerOptions {

@@ -7,7 +7,9 @@ use bencher_db::queries::resolver::{
     Resolution, organization_by_uuid, record_resolution, spec_by_id, testbed_by_uuid,
 };
 use bencher_db::{DatabaseConnection, DbError, entities::job, parse_job_status};
-use bencher_oci::{OciError, RegistryClient};
+use std::time::Duration;
+
+use bencher_oci::{Credentials, OciError, RegistryClient, RegistryConfig};
 use bencher_runtime::{Handler, HandlerError, publish_deduplicated};
 use bencher_wire::Priority;
 use bencher_wire::ids::JobUuid;
@@ -30,6 +32,9 @@ pub(crate) struct Requested {
     pub(crate) subjects: Subjects,
     pub(crate) policy: RegistryPolicy,
     pub(crate) client: RegistryClient,
+    /// `registry.token_secret`: when set, the built-in registry checks tokens, and the resolver
+    /// asks it with a pull-only token of its own for the job's repository.
+    pub(crate) builtin_token_secret: Option<String>,
     /// The consumer's `max_deliver`: on that delivery a registry outage fails the job.
     pub(crate) max_deliver: i64,
 }
@@ -58,6 +63,33 @@ impl Handler for Requested {
 }
 
 impl Requested {
+    /// A client carrying a pull-only token for `image`'s repository, for the built-in registry
+    /// when its auth is on; `None` otherwise (the shared anonymous client is used).
+    fn builtin_client(
+        &self,
+        target: &RegistryTarget,
+        image: &ImageReference,
+    ) -> Result<Option<RegistryClient>, HandlerError> {
+        let Some(secret) = self
+            .builtin_token_secret
+            .as_deref()
+            .filter(|_| target.builtin)
+        else {
+            return Ok(None);
+        };
+        let access = vec![bencher_oci::token::Access::pull(image.repository())];
+        let token = bencher_oci::token::mint(secret, "resolver", access, 60)
+            .map_err(|e| HandlerError::poison(format!("signing the resolver's token: {e}")))?;
+        let client = RegistryClient::new(RegistryConfig {
+            insecure_registries: vec![target.host.clone()],
+            credentials: Credentials::Bearer(token),
+            connect_timeout: Some(Duration::from_secs(5)),
+            read_timeout: Some(Duration::from_secs(30)),
+        })
+        .map_err(HandlerError::transient)?;
+        Ok(Some(client))
+    }
+
     async fn resolve(&self, event: &JobEventMessage, delivered: i64) -> Result<(), HandlerError> {
         let job_id = event.job;
         let JobEvent::Requested {
@@ -122,8 +154,9 @@ impl Requested {
         }
 
         let reference = registry_reference(&target, image);
-        let resolved = match self
-            .client
+        let builtin_client = self.builtin_client(&target, image)?;
+        let client = builtin_client.as_ref().unwrap_or(&self.client);
+        let resolved = match client
             .resolve(&reference, &platform(spec.architecture))
             .await
         {
