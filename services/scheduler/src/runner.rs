@@ -224,7 +224,16 @@ impl Scheduler {
                 )
                 .await?;
             match now {
-                Some(status @ (JobStatus::Pending | JobStatus::Claimed | JobStatus::Running)) => {
+                // `failed` too: a job failed for lost heartbeats (e.g. while NATS restarted) gets
+                // its late `completed` after all, and only the results processor publishes
+                // `processed`, after that `completed`. Dropping it here would leave the job
+                // `completed` for good once the late event lands.
+                Some(
+                    status @ (JobStatus::Pending
+                    | JobStatus::Claimed
+                    | JobStatus::Running
+                    | JobStatus::Failed),
+                ) => {
                     if waits == EARLY_WAITS {
                         return Err(SchedulerError::Early(job, status));
                     }

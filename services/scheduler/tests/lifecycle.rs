@@ -99,6 +99,39 @@ async fn lost_heartbeats_fail_the_job_and_a_late_completed_wins() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn processed_overtaking_a_late_completed_after_lost_heartbeats_still_lands() {
+    // As after a NATS restart: the sweep fails a silent job, then the runner's `completed` and
+    // the processor's `processed` arrive, `processed` first.
+    let mut h = Harness::start(Backend::Sqlite).await;
+    h.spawn_scheduler(fast_options()).await;
+    let lost = dispatched_job(&h, "overtaken").await;
+    let mut timeline = h.timeline(lost).await;
+    let runner = RunnerUuid::new();
+    h.start_running(lost, runner).await;
+    next_event(&mut timeline, JobEventKind::Failed, WAIT).await;
+    assert_eq!(h.status(lost).await, JobStatus::Failed);
+
+    h.publish(
+        lost,
+        JobEvent::Processed {
+            report: bencher_db::queries::scheduler::job_context(h.conn(), lost)
+                .await
+                .unwrap()
+                .unwrap()
+                .report,
+            metrics: 2,
+            alerts: 0,
+        },
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    h.complete(lost, runner).await;
+    h.wait_status(lost, JobStatus::Processed, Duration::from_secs(20))
+        .await;
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn cancel_before_dispatch_cancels_at_once() {
     let mut h = Harness::start(Backend::Sqlite).await;
     h.spawn_scheduler(fast_options()).await;
